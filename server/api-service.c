@@ -1,0 +1,18 @@
+/*
+ * GET /health and GET /config: what a client asks before anything else.
+ */
+#include "server/api.h"
+#include "server/server.h"
+
+void api_health(struct http_req *req, struct http_resp *resp)
+{
+    http_reply_json(resp, 200, json_pack("{s:s,s:s}", "status", "ok", "version", STINT_VERSION));
+}
+
+void api_config(struct http_req *req, struct http_resp *resp)
+{
+    http_reply_json(resp, 200,
+                    json_pack("{s:i,s:i,s:s,s:b}", "segment_s", req->srv->cfg.segment_s,
+                              "max_screenshot_bytes", SERVER_MAX_SCREENSHOT, "week_lock",
+                              "monday 12:00 UTC", "signup", req->srv->cfg.signup_enabled));
+}

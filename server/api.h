@@ -1,0 +1,44 @@
+/*
+ * The handlers of the API, one group per api-<resource>.c file; routes.c
+ * maps methods and paths to them. Each replies through http.h.
+ */
+#ifndef STINT_API_H
+#define STINT_API_H
+
+#include "server/http.h"
+
+/* api-service.c */
+void api_health(struct http_req *req, struct http_resp *resp);
+void api_config(struct http_req *req, struct http_resp *resp);
+
+/* api-accounts.c */
+void api_signup(struct http_req *req, struct http_resp *resp);
+void api_login(struct http_req *req, struct http_resp *resp);
+void api_logout(struct http_req *req, struct http_resp *resp);
+void api_me(struct http_req *req, struct http_resp *resp);
+
+/* api-contracts.c */
+void api_contracts_create(struct http_req *req, struct http_resp *resp);
+void api_contracts_list(struct http_req *req, struct http_resp *resp);
+void api_contracts_get(struct http_req *req, struct http_resp *resp);
+void api_contracts_patch(struct http_req *req, struct http_resp *resp);
+void api_contracts_accept(struct http_req *req, struct http_resp *resp);
+void api_contracts_pause(struct http_req *req, struct http_resp *resp);
+void api_contracts_resume(struct http_req *req, struct http_resp *resp);
+void api_contracts_end(struct http_req *req, struct http_resp *resp);
+
+/* api-segments.c */
+void api_segments_put(struct http_req *req, struct http_resp *resp);
+void api_segments_get(struct http_req *req, struct http_resp *resp);
+void api_segments_patch(struct http_req *req, struct http_resp *resp);
+void api_segments_delete(struct http_req *req, struct http_resp *resp);
+void api_manual_create(struct http_req *req, struct http_resp *resp);
+
+/* api-screenshots.c */
+void api_screenshot_put(struct http_req *req, struct http_resp *resp);
+void api_screenshot_get(struct http_req *req, struct http_resp *resp);
+
+/* api-diary.c */
+void api_diary(struct http_req *req, struct http_resp *resp);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * The route table: every endpoint of the API, its handler, whether it needs
+ * a token, how large a body it takes and which query parameters it accepts.
+ * Matching is first-fit on method and path (see http.c).
+ */
+#include <stddef.h>
+
+#include "server/api.h"
+#include "server/server.h"
+
+static const char *const diary_query[] = {"from", "to", "tz", NULL};
+static const char *const shot_query[] = {"size", NULL};
+
+#define V1 "/api/v1"
+
+const struct route http_routes[] = {
+    {"GET", V1 "/health", api_health, 0, 0, NULL},
+    {"GET", V1 "/config", api_config, 0, 0, NULL},
+
+    {"POST", V1 "/signup", api_signup, 0, 0, NULL},
+    {"POST", V1 "/login", api_login, 0, 0, NULL},
+    {"POST", V1 "/logout", api_logout, ROUTE_AUTH, 0, NULL},
+    {"GET", V1 "/me", api_me, ROUTE_AUTH, 0, NULL},
+
+    {"POST", V1 "/contracts", api_contracts_create, ROUTE_AUTH, 0, NULL},
+    {"GET", V1 "/contracts", api_contracts_list, ROUTE_AUTH, 0, NULL},
+    {"GET", V1 "/contracts/:id", api_contracts_get, ROUTE_AUTH, 0, NULL},
+    {"PATCH", V1 "/contracts/:id", api_contracts_patch, ROUTE_AUTH, 0, NULL},
+    {"POST", V1 "/contracts/:id/accept", api_contracts_accept, ROUTE_AUTH, 0, NULL},
+    {"POST", V1 "/contracts/:id/pause", api_contracts_pause, ROUTE_AUTH, 0, NULL},
+    {"POST", V1 "/contracts/:id/resume", api_contracts_resume, ROUTE_AUTH, 0, NULL},
+    {"POST", V1 "/contracts/:id/end", api_contracts_end, ROUTE_AUTH, 0, NULL},
+    {"POST", V1 "/contracts/:id/manual", api_manual_create, ROUTE_AUTH, 0, NULL},
+    {"GET", V1 "/contracts/:id/diary", api_diary, ROUTE_AUTH, 0, diary_query},
+
+    {"PUT", V1 "/segments/:id", api_segments_put, ROUTE_AUTH, 0, NULL},
+    {"GET", V1 "/segments/:id", api_segments_get, ROUTE_AUTH, 0, NULL},
+    {"PATCH", V1 "/segments/:id", api_segments_patch, ROUTE_AUTH, 0, NULL},
+    {"DELETE", V1 "/segments/:id", api_segments_delete, ROUTE_AUTH, 0, NULL},
+    {"PUT", V1 "/segments/:id/screenshot", api_screenshot_put, ROUTE_AUTH | ROUTE_RAW_BODY,
+     SERVER_MAX_SCREENSHOT, NULL},
+    {"GET", V1 "/segments/:id/screenshot", api_screenshot_get, ROUTE_AUTH, 0, shot_query},
+
+    {NULL, NULL, NULL, 0, 0, NULL},
+};

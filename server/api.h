@@ -38,6 +38,9 @@ void api_manual_create(struct http_req *req, struct http_resp *resp);
 void api_screenshot_put(struct http_req *req, struct http_resp *resp);
 void api_screenshot_get(struct http_req *req, struct http_resp *resp);
 
+/* api-admin.c */
+void api_admin_clock(struct http_req *req, struct http_resp *resp);
+
 /* api-diary.c */
 void api_diary(struct http_req *req, struct http_resp *resp);
 

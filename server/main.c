@@ -53,11 +53,6 @@ static const struct st_config_key config_keys[] = {
 
 static volatile sig_atomic_t stop_requested;
 
-int64_t server_now(const struct server *s)
-{
-    return (int64_t)time(NULL) + __atomic_load_n(&s->clock_offset_s, __ATOMIC_RELAXED);
-}
-
 static void usage(FILE *f)
 {
     fprintf(f,

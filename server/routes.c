@@ -41,5 +41,7 @@ const struct route http_routes[] = {
      SERVER_MAX_SCREENSHOT, NULL},
     {"GET", V1 "/segments/:id/screenshot", api_screenshot_get, ROUTE_AUTH, 0, shot_query},
 
+    {"POST", V1 "/admin/clock", api_admin_clock, ROUTE_AUTH, 0, NULL},
+
     {NULL, NULL, NULL, 0, 0, NULL},
 };

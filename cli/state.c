@@ -1,0 +1,243 @@
+/*
+ * Token storage for the stint command-line client: one small JSON file,
+ * written atomically and privately. It knows nothing about HTTP.
+ */
+#include "cli/state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/xalloc.h"
+
+/* Returns the directory that holds auth.json, newly allocated, or NULL. */
+static char *state_dir(void)
+{
+    const char *xdg = getenv("XDG_CONFIG_HOME");
+    const char *home;
+
+    /* The XDG spec says a relative value is invalid and must be ignored. */
+    if (xdg && xdg[0] == '/')
+        return xasprintf("%s/stint", xdg);
+    home = getenv("HOME");
+    if (!home || home[0] != '/') {
+        struct passwd *pw = getpwuid(getuid());
+        home = pw ? pw->pw_dir : NULL;
+    }
+    if (!home || home[0] != '/')
+        return NULL;
+    return xasprintf("%s/.config/stint", home);
+}
+
+char *cli_state_path(void)
+{
+    char *dir = state_dir();
+    char *path;
+
+    if (!dir)
+        return NULL;
+    path = xasprintf("%s/auth.json", dir);
+    free(dir);
+    return path;
+}
+
+/* mkdir -p with mode 0700 for every directory it creates. */
+static int make_dirs(const char *dir)
+{
+    char *p = xstrdup(dir);
+    int r = 0;
+
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char saved = *s;
+        *s = '\0';
+        if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+            r = -errno;
+            goto out;
+        }
+        *s = saved;
+        if (saved == '\0')
+            break;
+    }
+out:
+    free(p);
+    return r;
+}
+
+int cli_state_load(struct cli_state *ret)
+{
+    char *path = cli_state_path();
+    char *buf = NULL;
+    json_t *root = NULL;
+    const char *server, *token, *email;
+    struct stat sb;
+    ssize_t n;
+    int fd = -1;
+    int r;
+
+    if (!path)
+        return -ENOENT;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        r = -errno;
+        goto out;
+    }
+    if (fstat(fd, &sb) < 0) {
+        r = -errno;
+        goto out;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        r = -EINVAL;
+        goto out;
+    }
+    if (sb.st_size > CLI_STATE_MAX_BYTES) {
+        r = -EFBIG;
+        goto out;
+    }
+    buf = xmalloc(CLI_STATE_MAX_BYTES + 1);
+    n = read(fd, buf, CLI_STATE_MAX_BYTES + 1);
+    if (n < 0) {
+        r = -errno;
+        goto out;
+    }
+    if (n > CLI_STATE_MAX_BYTES) {
+        r = -EFBIG;
+        goto out;
+    }
+    root = json_loadb(buf, (size_t)n, JSON_REJECT_DUPLICATES, NULL);
+    server = json_string_value(json_object_get(root, "server"));
+    token = json_string_value(json_object_get(root, "token"));
+    email = json_string_value(json_object_get(root, "email"));
+    if (!server || !token || !*server || !*token) {
+        r = -EINVAL;
+        goto out;
+    }
+    ret->server = xstrdup(server);
+    ret->token = xstrdup(token);
+    ret->email = email ? xstrdup(email) : NULL;
+    r = 0;
+out:
+    if (buf) {
+        explicit_bzero(buf, CLI_STATE_MAX_BYTES + 1);
+        free(buf);
+    }
+    json_decref(root);
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    return r;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int cli_state_save(const struct cli_state *st)
+{
+    char *dir = state_dir();
+    char *path = NULL;
+    char *tmp = NULL;
+    char *text = NULL;
+    json_t *root;
+    int fd = -1;
+    int r;
+
+    if (!dir)
+        return -ENOENT;
+    r = make_dirs(dir);
+    if (r < 0)
+        goto out;
+    path = xasprintf("%s/auth.json", dir);
+    tmp = xasprintf("%s/.auth.json.XXXXXX", dir);
+
+    root = json_pack("{s:s, s:s}", "server", st->server, "token", st->token);
+    if (st->email)
+        json_object_set_new(root, "email", json_string(st->email));
+    text = json_dumps(root, JSON_INDENT(2));
+    json_decref(root);
+    if (!text) {
+        r = -EINVAL;
+        goto out;
+    }
+
+    /* mkstemp creates the file 0600; fchmod makes sure whatever the umask. */
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        r = -errno;
+        goto out;
+    }
+    if (fchmod(fd, 0600) < 0 || (r = write_all(fd, text, strlen(text))) < 0 ||
+        (r = write_all(fd, "\n", 1)) < 0 || fsync(fd) < 0) {
+        if (r == 0)
+            r = -errno;
+        goto out_unlink;
+    }
+    if (close(fd) < 0) {
+        fd = -1;
+        r = -errno;
+        goto out_unlink;
+    }
+    fd = -1;
+    if (rename(tmp, path) < 0) {
+        r = -errno;
+        goto out_unlink;
+    }
+    r = 0;
+    goto out;
+
+out_unlink:
+    unlink(tmp);
+out:
+    if (fd >= 0)
+        close(fd);
+    if (text) {
+        explicit_bzero(text, strlen(text));
+        free(text);
+    }
+    free(tmp);
+    free(path);
+    free(dir);
+    return r;
+}
+
+int cli_state_remove(void)
+{
+    char *path = cli_state_path();
+    int r = 0;
+
+    if (!path)
+        return 0;
+    if (unlink(path) < 0 && errno != ENOENT)
+        r = -errno;
+    free(path);
+    return r;
+}
+
+void cli_state_release(struct cli_state *st)
+{
+    if (st->token) {
+        explicit_bzero(st->token, strlen(st->token));
+        free(st->token);
+    }
+    free(st->server);
+    free(st->email);
+    st->server = st->token = st->email = NULL;
+}

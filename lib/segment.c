@@ -331,9 +331,17 @@ bool st_segment_extends(const struct st_segment *old, const struct st_segment *n
             b->synthetic < a->synthetic)
             return false;
     }
-    if (old->shot_status != ST_SHOT_NONE &&
-        (old->shot_status != next->shot_status || old->shot_taken_at != next->shot_taken_at))
-        return false;
+    /*
+     * Screenshot details: an upload without them keeps what is stored; one
+     * with them must agree with what is stored, except that a time may be
+     * filled in where only the image's arrival had set the status.
+     */
+    if (old->shot_status != ST_SHOT_NONE && next->shot_status != ST_SHOT_NONE) {
+        if (old->shot_status != next->shot_status)
+            return false;
+        if (old->shot_taken_at && old->shot_taken_at != next->shot_taken_at)
+            return false;
+    }
     return true;
 }
 

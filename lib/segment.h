@@ -81,8 +81,9 @@ int st_segment_activity(const struct st_segment *s);
 bool st_segment_unusual(const struct st_segment *s);
 /*
  * True when next is old or only extends it: same contract, device, start,
- * memo and tags; no bucket value goes down; flags only added; a screenshot
- * status only set where there was none.
+ * memo and tags; no bucket value goes down; flags only added; screenshot
+ * details either absent (the stored ones stay), or the same as stored, or
+ * set where none were (a time may fill in where only the status was set).
  */
 bool st_segment_extends(const struct st_segment *old, const struct st_segment *next);
 

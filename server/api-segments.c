@@ -105,8 +105,19 @@ static int put_segment(struct store_tx *tx, void *arg)
         else if (!extends)
             r = fail(&pc->o, 409, "conflict",
                      "a different segment with this id exists; an upload may only extend it");
-        else
+        else {
+            /* What this upload leaves out of the screenshot stays as stored. */
+            if (row->s.shot_status == ST_SHOT_NONE) {
+                row->s.shot_status = old.s.shot_status;
+                row->s.shot_taken_at = old.s.shot_taken_at;
+                snprintf(row->s.shot_reason, sizeof(row->s.shot_reason), "%s",
+                         old.s.shot_reason);
+            } else if (!row->s.shot_reason[0]) {
+                snprintf(row->s.shot_reason, sizeof(row->s.shot_reason), "%s",
+                         old.s.shot_reason);
+            }
             r = segments_update_extend(tx, row, now);
+        }
         if (r == 0) {
             pc->status = 200;
             /* Keep what the first upload stored (screenshot blob, time received). */

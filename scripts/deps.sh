@@ -9,7 +9,7 @@ libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev
 libturbojpeg0-dev libwebp-dev libcurl4-openssl-dev libcmocka-dev libwslay-dev
 libx11-dev libxi-dev libxext-dev libxss-dev libxrandr-dev libxtst-dev
 libgtk-4-dev libsoup-3.0-dev libcairo2-dev
-python3 xvfb xauth xdotool x11-utils imagemagick poppler-utils sqlite3 curl"
+python3 xvfb xauth xdotool x11-utils x11-xserver-utils scrot imagemagick poppler-utils sqlite3 curl"
 
 missing=""
 for p in $PKGS; do

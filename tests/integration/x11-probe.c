@@ -1,0 +1,225 @@
+/*
+ * A test driver for the X11 platform backend: opens the display, runs the
+ * commands given on the command line in order and prints one JSON line for
+ * each, so that tests/integration/test_x11.py can drive a real Xvfb with
+ * xdotool and check what the tracker would have counted.
+ *
+ *   x11-probe [--display NAME] COMMAND...
+ *     activity SECONDS   drain input for SECONDS: {"keys":..,"mouse":..,"synthetic":..}
+ *     activity -         the same, until standard input ends
+ *     idle               {"idle_ms":..}
+ *     monitors           {"monitors":[{"index":..,"name":..,"x":..,..}]}
+ *     capture all|N      capture, blank check and JPEG encode:
+ *                        {"width":..,"height":..,"blank":..,"reason":..,"jpeg_bytes":..}
+ *     save FILE          write the last capture's JPEG to FILE
+ *     memory             this process's resident memory: {"rss_kb":..,"shmem_kb":..}
+ *
+ * It prints {"ready":true} once the display is open and input is selected,
+ * and {"captures":N} (the backend's own count of capture calls) last. Like
+ * the backend, it never sees which key was pressed.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tracker/capture.h"
+#include "tracker/platform/platform.h"
+#include "tracker/platform/x11.h"
+
+static const struct tk_platform *P = &tk_platform_native;
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void print_json_string(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            printf("\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            printf("\\u%04x", (unsigned char)*s);
+        else
+            putchar(*s);
+    }
+    putchar('"');
+}
+
+/*
+ * Drains input for a number of seconds, or with "-" until standard input
+ * ends (so that a test can stop it right after its input has arrived).
+ */
+static int cmd_activity(struct tk_platform_ctx *ctx, const char *arg)
+{
+    struct tk_activity acc = {0};
+    bool until_eof = strcmp(arg, "-") == 0;
+    double end = now_s() + (until_eof ? 600 : atof(arg));
+    struct pollfd p[2] = {{.fd = P->fd(ctx), .events = POLLIN}, {.fd = 0, .events = POLLIN}};
+    bool eof = false;
+
+    for (;;) {
+        double left = end - now_s();
+        int rc = P->drain(ctx, &acc);
+        if (rc < 0) {
+            fprintf(stderr, "x11-probe: input stopped: %s\n", strerror(-rc));
+            return 1;
+        }
+        if (left <= 0 || eof)
+            break;
+        if (poll(p, until_eof ? 2 : 1, left > 0.2 ? 200 : (int)(left * 1000) + 1) > 0 &&
+            until_eof && p[1].revents) {
+            char buf[256];
+            /* The last drain above the loop's end catches what came with the EOF. */
+            eof = read(0, buf, sizeof(buf)) <= 0;
+        }
+    }
+    printf("{\"keys\":%d,\"mouse\":%d,\"synthetic\":%d}\n", acc.keys, acc.mouse, acc.synthetic);
+    return 0;
+}
+
+static int cmd_monitors(struct tk_platform_ctx *ctx)
+{
+    struct tk_monitor m[TK_MAX_MONITORS];
+    int n = P->monitors(ctx, m, TK_MAX_MONITORS);
+
+    if (n < 0) {
+        fprintf(stderr, "x11-probe: cannot list monitors: %s\n", strerror(-n));
+        return 1;
+    }
+    printf("{\"monitors\":[");
+    for (int i = 0; i < n; i++) {
+        printf("%s{\"index\":%d,\"name\":", i ? "," : "", m[i].index);
+        print_json_string(m[i].name);
+        printf(",\"x\":%d,\"y\":%d,\"width\":%d,\"height\":%d,\"primary\":%s}", m[i].x, m[i].y,
+               m[i].width, m[i].height, m[i].primary ? "true" : "false");
+    }
+    printf("]}\n");
+    return 0;
+}
+
+static int cmd_capture(struct tk_platform_ctx *ctx, const char *which, void **jpeg, size_t *len)
+{
+    struct tk_frame f = {0};
+    struct tk_encode_opts o = {0};
+    char err[256], reason[128] = "";
+    int monitor = strcmp(which, "all") == 0 ? TK_MONITOR_ALL : atoi(which);
+    bool blank;
+    int rc = P->capture(ctx, monitor, &f, err, sizeof(err));
+
+    if (rc < 0) {
+        printf("{\"error\":");
+        print_json_string(err);
+        printf("}\n");
+        return 0;
+    }
+    blank = tk_frame_blank(&f, reason, sizeof(reason));
+    free(*jpeg);
+    *jpeg = NULL;
+    *len = 0;
+    if (tk_shot_encode(&f, &o, jpeg, len, err, sizeof(err)) < 0) {
+        fprintf(stderr, "x11-probe: %s\n", err);
+        tk_frame_release(&f);
+        return 1;
+    }
+    printf("{\"width\":%d,\"height\":%d,\"blank\":%s,\"reason\":", f.width, f.height,
+           blank ? "true" : "false");
+    print_json_string(reason);
+    printf(",\"jpeg_bytes\":%zu}\n", *len);
+    tk_frame_release(&f);
+    return 0;
+}
+
+/* Resident memory, and the part of it that is shared memory (the capture segment). */
+static int cmd_memory(void)
+{
+    FILE *fp = fopen("/proc/self/status", "r");
+    char line[256];
+    long rss = -1, shmem = -1;
+
+    if (!fp) {
+        fprintf(stderr, "x11-probe: cannot read /proc/self/status\n");
+        return 1;
+    }
+    while (fgets(line, sizeof(line), fp)) {
+        sscanf(line, "VmRSS: %ld", &rss);
+        sscanf(line, "RssShmem: %ld", &shmem);
+    }
+    fclose(fp);
+    printf("{\"rss_kb\":%ld,\"shmem_kb\":%ld}\n", rss, shmem);
+    return 0;
+}
+
+static int cmd_save(const char *path, const void *jpeg, size_t len)
+{
+    FILE *fp = fopen(path, "wb");
+
+    if (!fp || fwrite(jpeg, 1, len, fp) != len || fclose(fp) != 0) {
+        fprintf(stderr, "x11-probe: cannot write '%s'\n", path);
+        return 1;
+    }
+    printf("{\"saved\":");
+    print_json_string(path);
+    printf("}\n");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct tk_platform_ctx *ctx = NULL;
+    const char *display = NULL;
+    char err[256];
+    void *jpeg = NULL;
+    size_t len = 0;
+    int i = 1, rc;
+
+    if (i + 1 < argc && strcmp(argv[i], "--display") == 0) {
+        display = argv[i + 1];
+        i += 2;
+    }
+    rc = P->open(display, &ctx, err, sizeof(err));
+    if (rc < 0) {
+        fprintf(stderr, "x11-probe: %s\n", err);
+        return 2;
+    }
+    printf("{\"ready\":true}\n");
+    fflush(stdout);
+    rc = 0;
+    for (; i < argc && rc == 0; i++) {
+        const char *cmd = argv[i];
+        const char *arg = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(cmd, "activity") == 0 && arg) {
+            rc = cmd_activity(ctx, arg);
+            i++;
+        } else if (strcmp(cmd, "idle") == 0) {
+            printf("{\"idle_ms\":%lld}\n", (long long)P->idle_ms(ctx));
+        } else if (strcmp(cmd, "memory") == 0) {
+            rc = cmd_memory();
+        } else if (strcmp(cmd, "monitors") == 0) {
+            rc = cmd_monitors(ctx);
+        } else if (strcmp(cmd, "capture") == 0 && arg) {
+            rc = cmd_capture(ctx, arg, &jpeg, &len);
+            i++;
+        } else if (strcmp(cmd, "save") == 0 && arg && jpeg) {
+            rc = cmd_save(arg, jpeg, len);
+            i++;
+        } else {
+            fprintf(stderr, "x11-probe: bad command '%s'\n", cmd);
+            rc = 2;
+        }
+        fflush(stdout);
+    }
+    printf("{\"captures\":%d}\n", tk_x11_capture_calls());
+    free(jpeg);
+    P->close(ctx);
+    return rc;
+}

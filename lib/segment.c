@@ -147,7 +147,7 @@ int st_segment_from_json(json_t *obj, int segment_s, struct st_segment *ret_seg,
 {
     static const struct st_json_field fields[] = {
         {"id", ST_JSON_STRING, false, false, 36, 36},
-        {"contract_id", ST_JSON_STRING, true, false, 1, 64},
+        {"contract_id", ST_JSON_STRING, true, false, 36, 36},
         {"device_id", ST_JSON_STRING, true, false, 1, ST_SEG_DEVICE_MAX},
         {"start", ST_JSON_STRING, true, false, 1, 40},
         {"minutes", ST_JSON_ARRAY, true, false, ST_SEG_BUCKETS, ST_SEG_BUCKETS},
@@ -177,6 +177,14 @@ int st_segment_from_json(json_t *obj, int segment_s, struct st_segment *ret_seg,
     }
     if (st_utc_parse(st_json_str(obj, "start", ""), &s.start) < 0) {
         snprintf(err, errlen, "'start' is not an RFC 3339 time");
+        return -EINVAL;
+    }
+    if (s.start < ST_SEG_START_MIN) {
+        snprintf(err, errlen, "'start' is before the year 2000");
+        return -EINVAL;
+    }
+    if (!st_uuid_valid(st_json_str(obj, "contract_id", ""))) {
+        snprintf(err, errlen, "'contract_id' is not a contract id");
         return -EINVAL;
     }
     if (!st_slot_aligned(s.start, segment_s)) {
@@ -266,10 +274,13 @@ json_t *st_segment_to_json(const struct st_segment *s)
                                               "keys", s->b[i].keys, "mouse", s->b[i].mouse,
                                               "synthetic", s->b[i].synthetic));
     st_utc_format(s->start, start);
-    o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:O,s:o}", "id", s->id, "contract_id",
-                  s->contract_id, "device_id", s->device_id, "start", start, "minutes", mins,
-                  "memo", s->memo ? s->memo : "", "tags", s->tags ? s->tags : json_array(),
-                  "flags", st_flags_to_json(s->flags & ST_TRACKER_FLAGS));
+    o = json_pack("{s:s,s:s,s:s,s:o,s:s,s:o,s:o}", "contract_id", s->contract_id, "device_id",
+                  s->device_id, "start", start, "minutes", mins, "memo", s->memo ? s->memo : "",
+                  "tags", s->tags ? json_incref(s->tags) : json_array(), "flags",
+                  st_flags_to_json(s->flags & ST_TRACKER_FLAGS));
+    /* A segment not yet named has no id; the reader takes it from the path. */
+    if (s->id[0])
+        json_object_set_new(o, "id", json_string(s->id));
     if (s->shot_status != ST_SHOT_NONE) {
         json_t *shot = json_pack("{s:s}", "status", st_shot_status_name(s->shot_status));
         if (s->shot_taken_at) {

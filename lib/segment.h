@@ -19,6 +19,8 @@
 #define ST_SEG_COUNT_MAX 1000000 /* events in one bucket: far beyond any human */
 #define ST_SEG_DEVICE_MAX 64
 #define ST_SEG_REASON_MAX 200
+/* No segment starts before 2000-01-01T00:00:00Z: an earlier one is a broken clock. */
+#define ST_SEG_START_MIN INT64_C(946684800)
 
 /* Flags the tracker may set; the server adds the rest. */
 enum {

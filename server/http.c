@@ -26,8 +26,21 @@
 #define MAX_PATH 1024
 #define MAX_PARAM 128
 #define MAX_QUERY_VALUE 256
+/*
+ * A refusal decided from the headers waits for a body up to this size, read
+ * and dropped, so that the connection stays open for the next request;
+ * libmicrohttpd closes it when the answer is queued before the body. A
+ * larger or chunked body is refused at once and the connection closed.
+ */
+#define MAX_DISCARD_BODY (64 * 1024)
 
 struct req_ctx {
+    bool started;    /* begin_request has run */
+    bool bad_escape; /* the raw path holds %00 or %2F (see uri_seen) */
+    bool small_body; /* no body, or one of at most MAX_DISCARD_BODY bytes */
+    int refusal;     /* a status to answer once the body is in, or 0 */
+    char refusal_code[32];
+    char refusal_msg[128];
     const struct route *route;
     char *param_copies[HTTP_MAX_PARAMS];
     char *body;
@@ -131,6 +144,9 @@ json_t *http_json_body(struct http_req *req, struct http_resp *resp,
 
 const char *http_query(struct http_req *req, const char *name)
 {
+    /* In-process callers (the fuzz targets) have no connection and no query. */
+    if (!req->conn)
+        return NULL;
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
@@ -251,6 +267,38 @@ static enum MHD_Result reply_now(struct MHD_Connection *conn, struct req_ctx *ct
     return r;
 }
 
+/*
+ * Refuses the request from its headers: at once when a large or chunked
+ * body follows (it is not read; the connection closes), else once the
+ * small body has been read and dropped (the connection stays open).
+ */
+static enum MHD_Result refuse(struct MHD_Connection *conn, struct req_ctx *ctx, int status,
+                              const char *code, const char *msg)
+{
+    if (!ctx->small_body || status == 413)
+        return reply_now(conn, ctx, status, code, msg);
+    ctx->refusal = status;
+    snprintf(ctx->refusal_code, sizeof(ctx->refusal_code), "%s", code);
+    snprintf(ctx->refusal_msg, sizeof(ctx->refusal_msg), "%s", msg);
+    return MHD_YES;
+}
+
+static bool body_is_small(struct MHD_Connection *conn)
+{
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    char *end;
+    unsigned long long v;
+
+    if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        return false;
+    if (!cl)
+        return true;
+    errno = 0;
+    v = strtoull(cl, &end, 10);
+    return !errno && !*end && end != cl && v <= MAX_DISCARD_BODY;
+}
+
 struct query_check {
     const char *const *allowed;
     char bad[96];
@@ -277,51 +325,65 @@ static enum MHD_Result check_query_arg(void *cls, enum MHD_ValueKind kind, const
     return MHD_YES;
 }
 
-/* Finds the route; answers 404/405 itself when there is none. */
-static enum MHD_Result begin_request(struct server *srv, struct MHD_Connection *conn,
-                                     const char *url, const char *method, struct req_ctx *ctx)
+const struct route *http_route_find(const char *method, const char *path, char **params, int *ret_n,
+                                    int *ret_status)
 {
-    bool path_known = false, bad_param = false;
-    const char *cl, *auth;
-    struct query_check qc = {0};
+    bool path_known = false;
 
-    if (strlen(url) > MAX_PATH || !st_utf8_valid(url, strlen(url)))
-        return reply_now(conn, ctx, 400, "invalid_argument", "the request path is not valid");
+    if (strlen(path) > MAX_PATH || !st_utf8_valid(path, strlen(path))) {
+        *ret_status = 400;
+        return NULL;
+    }
     for (const struct route *r = http_routes; r->pattern; r++) {
-        char *params[HTTP_MAX_PARAMS];
-        int n = 0, m = match_route(r->pattern, url, params, &n);
-        if (m < 0) {
-            bad_param = true;
-            continue;
-        }
-        if (m == 0)
-            continue;
+        int n = 0, m = match_route(r->pattern, path, params, &n);
+        if (m <= 0)
+            continue; /* a parameter that cannot be an id is a 404 like any unknown path */
         path_known = true;
         if (strcmp(r->method, method) != 0) {
             for (int i = 0; i < n; i++)
                 free(params[i]);
             continue;
         }
-        ctx->route = r;
-        for (int i = 0; i < n; i++) {
-            ctx->param_copies[i] = params[i];
-            ctx->req.params[i] = params[i];
-        }
-        ctx->req.nparams = n;
-        break;
+        *ret_n = n;
+        return r;
     }
+    *ret_status = path_known ? 405 : 404;
+    return NULL;
+}
+
+/*
+ * Finds the route, checks the query, the announced size and the token; refuses
+ * (see refuse) when one of them is wrong.
+ */
+static enum MHD_Result begin_request(struct server *srv, struct MHD_Connection *conn,
+                                     const char *url, const char *method, struct req_ctx *ctx)
+{
+    const char *cl, *auth;
+    struct query_check qc = {0};
+    char *params[HTTP_MAX_PARAMS];
+    int n = 0, status = 404;
+
+    ctx->small_body = body_is_small(conn);
+    if (ctx->bad_escape)
+        return refuse(conn, ctx, 400, "invalid_argument", "the request path is not valid");
+    ctx->route = http_route_find(method, url, params, &n, &status);
     if (!ctx->route) {
-        if (path_known)
-            return reply_now(conn, ctx, 405, "method_not_allowed",
-                             "that method is not allowed here");
-        (void)bad_param;
-        return reply_now(conn, ctx, 404, "not_found", "not found");
+        if (status == 400)
+            return refuse(conn, ctx, 400, "invalid_argument", "the request path is not valid");
+        if (status == 405)
+            return refuse(conn, ctx, 405, "method_not_allowed", "that method is not allowed here");
+        return refuse(conn, ctx, 404, "not_found", "not found");
     }
+    for (int i = 0; i < n; i++) {
+        ctx->param_copies[i] = params[i];
+        ctx->req.params[i] = params[i];
+    }
+    ctx->req.nparams = n;
 
     qc.allowed = ctx->route->query;
     if (MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, check_query_arg, &qc) < 0 ||
         qc.bad[0])
-        return reply_now(conn, ctx, 400, "invalid_argument", qc.bad);
+        return refuse(conn, ctx, 400, "invalid_argument", qc.bad);
 
     ctx->max = ctx->route->max_body ? ctx->route->max_body : SERVER_MAX_JSON;
     cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -331,18 +393,18 @@ static enum MHD_Result begin_request(struct server *srv, struct MHD_Connection *
         errno = 0;
         v = strtoull(cl, &end, 10);
         if (errno || *end || end == cl)
-            return reply_now(conn, ctx, 400, "invalid_argument", "bad Content-Length");
+            return refuse(conn, ctx, 400, "invalid_argument", "bad Content-Length");
         if (v > ctx->max)
-            return reply_now(conn, ctx, 413, "too_large", "the request body is too large");
+            return refuse(conn, ctx, 413, "too_large", "the request body is too large");
     }
 
     if (ctx->route->flags & ROUTE_AUTH) {
         auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
         if (!auth || strncmp(auth, "Bearer ", 7) != 0)
-            return reply_now(conn, ctx, 401, "unauthenticated", "sign in first");
+            return refuse(conn, ctx, 401, "unauthenticated", "sign in first");
         if (auth_user_from_token(srv, auth + 7, &ctx->req.user) < 0)
-            return reply_now(conn, ctx, 401, "unauthenticated",
-                             "the token is not valid; sign in again");
+            return refuse(conn, ctx, 401, "unauthenticated",
+                          "the token is not valid; sign in again");
         auth_token_hash(auth + 7, ctx->req.token_hash);
         ctx->req.authenticated = true;
     }
@@ -359,14 +421,24 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     struct http_resp resp = {.status = 500, .fd = -1};
     enum MHD_Result r;
 
-    if (!ctx) {
+    if (!ctx) { /* uri_seen normally made it; this is only a fallback */
         ctx = xcalloc(1, sizeof(*ctx));
         *con_cls = ctx;
+    }
+    if (!ctx->started) {
+        ctx->started = true;
         return begin_request(srv, conn, url, method, ctx);
     }
     if (ctx->replied) {
         *upload_data_size = 0;
         return MHD_YES;
+    }
+    if (ctx->refusal) {
+        if (*upload_data_size) {
+            *upload_data_size = 0; /* dropped: at most MAX_DISCARD_BODY bytes in all */
+            return MHD_YES;
+        }
+        return reply_now(conn, ctx, ctx->refusal, ctx->refusal_code, ctx->refusal_msg);
     }
     if (*upload_data_size) {
         size_t n = *upload_data_size;
@@ -409,6 +481,37 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     return r;
 }
 
+/*
+ * Called with the raw request URI before libmicrohttpd decodes it; what it
+ * returns is the request's *con_cls, freed in request_completed.
+ *
+ * Decoding would let an id smuggle path structure past the router: %00
+ * becomes a NUL that cuts the path ("/contracts/ID%00/pause" is read as
+ * "/contracts/ID") and %2F a slash ("/contracts/ID%2Fdiary" becomes the
+ * diary). No id holds either, and no query value a NUL, so such a request
+ * is refused whole.
+ */
+static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct req_ctx *ctx = xcalloc(1, sizeof(*ctx));
+    const char *path_end;
+
+    if (!uri)
+        return ctx;
+    path_end = strchr(uri, '?');
+    if (!path_end)
+        path_end = uri + strlen(uri);
+    for (const char *p = uri; *p; p++) {
+        if (p[0] != '%' || !p[1] || !p[2])
+            continue;
+        if (p[1] == '0' && p[2] == '0')
+            ctx->bad_escape = true;
+        if (p < path_end && p[1] == '2' && (p[2] == 'f' || p[2] == 'F'))
+            ctx->bad_escape = true;
+    }
+    return ctx;
+}
+
 static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                               enum MHD_RequestTerminationCode toe)
 {
@@ -436,8 +539,8 @@ int http_start(struct server *srv, int *ret_port)
         access_handler, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)srv->cfg.connection_timeout_s, MHD_OPTION_CONNECTION_LIMIT, 4000u,
-        MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-        1u, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL, MHD_OPTION_URI_LOG_CALLBACK, uri_seen,
+        NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     if (!daemon_handle)
         return -EADDRINUSE;
     info = MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_BIND_PORT);

@@ -69,6 +69,17 @@ struct route {
 /* The route table (routes.c). */
 extern const struct route http_routes[];
 
+/*
+ * Finds the route for method and path (already percent-decoded), as every
+ * request does. On a match returns it, with copies of its ":name" parts in
+ * params (HTTP_MAX_PARAMS slots; the caller frees the *ret_n it gets).
+ * Otherwise returns NULL and the status to answer in ret_status: 400 for a
+ * path too long or not UTF-8, 405 for a known path with another method,
+ * 404 for anything else (a part that cannot be an id included).
+ */
+const struct route *http_route_find(const char *method, const char *path, char **params, int *ret_n,
+                                    int *ret_status);
+
 /* Starts serving; returns 0 and the bound port, or a negative error. */
 int http_start(struct server *srv, int *ret_port);
 void http_stop(void);
@@ -100,7 +111,7 @@ void http_reply_store_error(struct http_resp *resp, int err);
 struct st_json_field;
 json_t *http_json_body(struct http_req *req, struct http_resp *resp,
                        const struct st_json_field *fields);
-/* A query parameter (decoded), or NULL. */
+/* A query parameter (decoded), or NULL; NULL too when req->conn is NULL (no connection). */
 const char *http_query(struct http_req *req, const char *name);
 
 #endif

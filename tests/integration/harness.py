@@ -226,42 +226,6 @@ class Server:
     def segment_s(self):
         return self.get("config").json["segment_s"]
 
-    # Admin and the test clock
-
-    @classmethod
-    def with_admin(cls, *extra, admin_email="admin@example.com",
-                   admin_password="admin password 1", **kw):
-        """A fresh data dir with an admin added offline, then stintd started on it.
-        Returns (server, admin) with admin logged in (token, id, email, password).
-        Pass "--test-clock" in extra to be able to call set_clock()."""
-        data = tempfile.mkdtemp(prefix="stint-it-")
-        try:
-            admin_add(data, admin_email, "Admin", admin_password)
-            srv = cls(*extra, data=data, **kw)
-        except BaseException:
-            shutil.rmtree(data, ignore_errors=True)
-            raise
-        srv.owns_data = True
-        return srv, srv.login(admin_email, admin_password)
-
-    def login(self, email, password, device=None):
-        """Logs in an existing account; returns a dict like user()."""
-        body = {"email": email, "password": password}
-        if device:
-            body["device"] = device
-        r = self.post("login", body)
-        assert r.status == 200, r
-        return {"token": r.json["token"], "id": r.json["user"]["id"], "email": email,
-                "password": password}
-
-    def set_clock(self, admin, when):
-        """Moves the server's clock (stintd --test-clock) to 'when': epoch seconds or
-        RFC 3339. The clock runs on in real time from there. Returns the epoch seconds."""
-        stamp = when if isinstance(when, str) else rfc3339(when)
-        r = self.post("admin/clock", {"now": stamp}, admin["token"])
-        assert r.status == 200, r
-        return parse_time(r.json["now"])
-
     def login(self, email, password, device=None):
         """Logs in an existing account; returns its token."""
         body = {"email": email, "password": password}
@@ -327,15 +291,6 @@ def parse_time(stamp):
     return int(d.replace(tzinfo=dt.timezone.utc).timestamp())
 
 
-def admin_add(data, email="admin@example.com", name="Admin", password="admin password 1"):
-    """Creates an admin offline with 'stintd --data DATA admin add' (server stopped)."""
-    r = subprocess.run([STINTD, "--data", data, "admin", "add", "--email", email, "--name",
-                        name, "--password-stdin"], input=password + "\n", capture_output=True,
-                       text=True, timeout=60)
-    assert r.returncode == 0, f"admin add failed ({r.returncode}): {r.stderr}"
-    return {"email": email, "password": password}
-
-
 def image_bytes(fmt="jpg", width=64, height=48, color="red"):
     """A real image made by ImageMagick's convert: fmt is jpg, png, webp, ..."""
     r = subprocess.run(["convert", "-size", f"{width}x{height}", f"xc:{color}", f"{fmt}:-"],
@@ -379,52 +334,97 @@ def raw_connect(port, timeout=10):
     return socket.create_connection(("127.0.0.1", port), timeout=timeout)
 
 
+class RawConn:
+    """A raw connection that reads responses one by one, keeping what it has
+    read past the end of one (pipelined responses) for the next."""
+
+    def __init__(self, port=None, timeout=10, sock=None):
+        self.sock = sock or raw_connect(port, timeout)
+        self.buf = b""
+
+    def send(self, data):
+        """Sends bytes; False when the server has already closed its side."""
+        try:
+            self.sock.sendall(data)
+            return True
+        except (BrokenPipeError, ConnectionResetError):
+            return False
+
+    def _fill(self, deadline):
+        import socket
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        self.sock.settimeout(left)
+        try:
+            d = self.sock.recv(65536)
+        except (socket.timeout, ConnectionResetError):
+            return False
+        self.buf += d
+        return bool(d)
+
+    def read_response(self, timeout=10):
+        """One response, or None when the peer closed (or the time ran out) first."""
+        deadline = time.monotonic() + timeout
+        while b"\r\n\r\n" not in self.buf:
+            if not self._fill(deadline):
+                return None
+        head, _, rest = self.buf.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        n = int(headers.get("content-length", "0"))
+        self.buf = rest
+        while len(self.buf) < n:
+            if not self._fill(deadline):
+                return None
+        body, self.buf = self.buf[:n], self.buf[n:]
+        return Response(status, headers, body)
+
+    def closed_by_peer(self, timeout=5):
+        """True when the server closes the connection within timeout (what it
+        sends first is kept in the buffer)."""
+        import socket
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self.sock.settimeout(left)
+            try:
+                d = self.sock.recv(65536)
+            except socket.timeout:
+                return False
+            except ConnectionResetError:
+                return True
+            if not d:
+                return True
+            self.buf += d
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 def raw_read_response(sock, timeout=10):
     """Reads one HTTP response from sock; returns a Response, or None when the
-    peer closed (or the time ran out) before a full status line and headers."""
-    import socket
-    sock.settimeout(timeout)
-    deadline = time.monotonic() + timeout
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        if time.monotonic() > deadline:
-            return None
-        try:
-            d = sock.recv(65536)
-        except (socket.timeout, ConnectionResetError):
-            return None
-        if not d:
-            return None
-        buf += d
-    head, _, rest = buf.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = {}
-    for line in lines[1:]:
-        k, _, v = line.partition(":")
-        headers[k.strip().lower()] = v.strip()
-    n = int(headers.get("content-length", "0"))
-    while len(rest) < n:
-        if time.monotonic() > deadline:
-            break
-        try:
-            d = sock.recv(65536)
-        except (socket.timeout, ConnectionResetError):
-            break
-        if not d:
-            break
-        rest += d
-    return Response(status, headers, rest[:n])
+    peer closed (or the time ran out) before a whole response came."""
+    return RawConn(sock=sock).read_response(timeout)
 
 
 def raw_request(port, data, timeout=10):
     """Sends bytes on a new connection and reads one response (None if none came)."""
-    with contextlib.closing(raw_connect(port, timeout)) as s:
-        try:
-            s.sendall(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the server may answer and close before taking it all
-        return raw_read_response(s, timeout)
+    with RawConn(port, timeout) as c:
+        c.send(data)  # the server may answer and close before taking it all
+        return c.read_response(timeout)
 
 
 def jpeg(width=64, height=48, color="red"):

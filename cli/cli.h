@@ -74,5 +74,15 @@ extern const struct cli_command cmd_memo;
 extern const struct cli_command cmd_tag;
 extern const struct cli_command cmd_delete;
 extern const struct cli_command cmd_manual;
+extern const struct cli_command cmd_timesheet;
+extern const struct cli_command cmd_invoices;
+extern const struct cli_command cmd_invoice;
+extern const struct cli_command cmd_approve;
+extern const struct cli_command cmd_dispute;
+extern const struct cli_command cmd_earnings;
+extern const struct cli_command cmd_track;
+extern const struct cli_command cmd_status;
+extern const struct cli_command cmd_sync;
+extern const struct cli_command cmd_screenshot;
 
 #endif

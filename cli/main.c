@@ -17,7 +17,13 @@
 
 const struct cli_command *const cli_commands[] = {
     &cmd_signup, &cmd_login, &cmd_logout, &cmd_whoami, &cmd_contracts, &cmd_diary,
-    &cmd_memo,   &cmd_tag,   &cmd_delete, &cmd_manual, &cmd_help,      NULL,
+    &cmd_track,
+    &cmd_status,
+    &cmd_sync,
+    &cmd_screenshot,
+    &cmd_memo,   &cmd_tag,   &cmd_delete, &cmd_manual,
+    &cmd_timesheet, &cmd_invoices, &cmd_invoice, &cmd_approve, &cmd_dispute, &cmd_earnings,
+    &cmd_help,   NULL,
 };
 
 const struct cli_command *cli_find_command(const char *name)

@@ -8,7 +8,7 @@ PKGS="meson ninja-build pkg-config gcc clang libclang-rt-14-dev
 libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev
 libturbojpeg0-dev libwebp-dev libcurl4-openssl-dev libcmocka-dev libwslay-dev
 libx11-dev libxi-dev libxext-dev libxss-dev libxrandr-dev libxtst-dev
-libgtk-4-dev libsoup-3.0-dev libcairo2-dev
+libgtk-4-dev libsoup-3.0-dev libcairo2-dev libfontconfig-dev fonts-dejavu-core
 python3 xvfb xauth xdotool x11-utils x11-xserver-utils scrot imagemagick poppler-utils sqlite3 curl"
 
 missing=""

@@ -44,4 +44,20 @@ void api_admin_clock(struct http_req *req, struct http_resp *resp);
 /* api-diary.c */
 void api_diary(struct http_req *req, struct http_resp *resp);
 
+/* api-billing.c */
+void api_timesheets_for_contract(struct http_req *req, struct http_resp *resp);
+void api_timesheets_get(struct http_req *req, struct http_resp *resp);
+void api_timesheets_approve(struct http_req *req, struct http_resp *resp);
+void api_timesheets_dispute(struct http_req *req, struct http_resp *resp);
+void api_disputes_list(struct http_req *req, struct http_resp *resp);
+void api_disputes_get(struct http_req *req, struct http_resp *resp);
+void api_disputes_respond(struct http_req *req, struct http_resp *resp);
+void api_disputes_settle(struct http_req *req, struct http_resp *resp);
+void api_invoices_list(struct http_req *req, struct http_resp *resp);
+void api_invoices_get(struct http_req *req, struct http_resp *resp);
+void api_ledger(struct http_req *req, struct http_resp *resp);
+void api_admin_verify(struct http_req *req, struct http_resp *resp);
+void api_admin_billing(struct http_req *req, struct http_resp *resp);
+void api_admin_charge(struct http_req *req, struct http_resp *resp);
+
 #endif

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "server/ledger.h"
 #include "server/server.h"
 #include "server/store.h"
 
@@ -51,6 +52,16 @@ static int run_rules(struct store_tx *tx, void *arg)
         struct store_stmt *st = store_prepare(tx, ru->sql);
         while ((r = store_step(st)) == 1) {
             fprintf(stderr, "stintd: check: %s: %s\n", ru->what, store_col_text(st, 0));
+            cc->breaches++;
+        }
+        if (r < 0)
+            return r;
+    }
+    /* The ledger: every pair balances, all balances sum to zero, and the rest (ledger.c). */
+    for (const struct ledger_rule *lr = ledger_rules; lr->what; lr++) {
+        struct store_stmt *st = store_prepare(tx, lr->sql);
+        while ((r = store_step(st)) == 1) {
+            fprintf(stderr, "stintd: check: %s: %s\n", lr->what, store_col_text(st, 0));
             cc->breaches++;
         }
         if (r < 0)

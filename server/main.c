@@ -16,11 +16,15 @@
 #include "lib/log.h"
 #include "lib/week.h"
 #include "lib/xalloc.h"
+#include "server/admin-billing.h"
 #include "server/auth.h"
+#include "server/billing.h"
 #include "server/blob.h"
 #include "server/check.h"
 #include "server/demo.h"
 #include "server/http.h"
+#include "server/invoices.h"
+#include "server/jobs.h"
 #include "server/server.h"
 #include "server/store.h"
 #include "server/users.h"
@@ -35,6 +39,7 @@ static struct server srv = {
         .signup_enabled = true,
         .threads = 32,
         .connection_timeout_s = 30,
+        .platform_fee_bp = BILLING_FEE_BP_DEFAULT,
     },
 };
 
@@ -48,6 +53,8 @@ static const struct st_config_key config_keys[] = {
     {"connection_timeout", "STINTD_CONNECTION_TIMEOUT", ST_CONFIG_INT,
      &srv.cfg.connection_timeout_s, 0, 1, 3600},
     {"log_level", "STINTD_LOG_LEVEL", ST_CONFIG_STRING, log_level, sizeof(log_level), 0, 0},
+    {"platform_fee_bp", "STINTD_PLATFORM_FEE_BP", ST_CONFIG_INT, &srv.cfg.platform_fee_bp, 0, 0,
+     BILLING_FEE_BP_MAX},
     {NULL, NULL, 0, NULL, 0, 0, 0},
 };
 
@@ -58,6 +65,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: stintd [OPTIONS]                      serve the API\n"
             "       stintd [OPTIONS] admin add --email E --name N --password-stdin\n"
+            "       stintd [OPTIONS] admin verify EMAIL | billing EMAIL STATE |\n"
+            "                        charge ID paid|failed | settle DISPUTE [SEGMENT...]\n"
             "       stintd [OPTIONS] check                verify the store's invariants\n"
             "\n"
             "options:\n"
@@ -70,13 +79,14 @@ static void usage(FILE *f)
             "  --no-signup             turn off POST /api/v1/signup\n"
             "  --demo                  on an empty store, create demo accounts and a contract\n"
             "  --threads N             HTTP worker threads (default 32)\n"
+            "  --platform-fee-bp N     the platform's fee in basis points (default 1000: 10%%)\n"
             "  --log-level LEVEL       debug, info, warn or error\n"
             "  -h, --help              show this help\n"
             "\n"
             "Every option is also a setting (listen, data, segment_seconds, signup, threads,\n"
-            "connection_timeout, log_level) in the config file and an environment variable\n"
-            "(STINTD_LISTEN, STINTD_DATA, ...). Flags win over the environment, which wins\n"
-            "over the file.\n");
+            "connection_timeout, log_level, platform_fee_bp) in the config file and an\n"
+            "environment variable (STINTD_LISTEN, STINTD_DATA, ...). Flags win over the\n"
+            "environment, which wins over the file.\n");
 }
 
 static int parse_listen(const char *spec)
@@ -111,7 +121,13 @@ static int serve(bool demo)
         st_error("cannot seed the demo data");
         return 1;
     }
+    /* The weekly cycle: catches up on whatever fell due while stintd was down. */
+    if ((r = jobs_start(&srv)) < 0) {
+        st_error("cannot start the scheduler: %s", strerror(-r));
+        return 1;
+    }
     if ((r = http_start(&srv, &port)) < 0) {
+        jobs_stop(&srv);
         st_error("cannot listen on %s:%d: %s", srv.cfg.listen_addr, srv.cfg.listen_port,
                  strerror(-r));
         return 1;
@@ -128,6 +144,8 @@ static int serve(bool demo)
         sigsuspend(&set);
     st_info("stopping");
     http_stop();
+    jobs_stop(&srv);
+    invoices_pdf_shutdown();
     return 0;
 }
 
@@ -170,6 +188,8 @@ static int admin_cmd(int argc, char **argv)
     bool pw_stdin = false;
     int c, r;
 
+    if (argc >= 2 && admin_billing_is_cmd(argv[1]))
+        return admin_billing_cmd(&srv, argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "add") != 0) {
         fprintf(stderr, "stintd: usage: stintd admin add --email E --name N --password-stdin\n");
         return 2;
@@ -235,7 +255,7 @@ static int admin_cmd(int argc, char **argv)
 int main(int argc, char **argv)
 {
     enum { OPT_LISTEN = 256, OPT_DATA, OPT_CONFIG, OPT_SEGMENT, OPT_TEST_CLOCK, OPT_NO_SIGNUP,
-           OPT_DEMO, OPT_THREADS, OPT_LOG_LEVEL };
+           OPT_DEMO, OPT_THREADS, OPT_LOG_LEVEL, OPT_FEE };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"data", required_argument, NULL, OPT_DATA},
@@ -246,6 +266,7 @@ int main(int argc, char **argv)
         {"demo", no_argument, NULL, OPT_DEMO},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+        {"platform-fee-bp", required_argument, NULL, OPT_FEE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -274,6 +295,9 @@ int main(int argc, char **argv)
             break;
         case OPT_LOG_LEVEL:
             name = "log_level";
+            break;
+        case OPT_FEE:
+            name = "platform_fee_bp";
             break;
         case OPT_NO_SIGNUP:
             flag_name[nflags] = "signup";

@@ -10,6 +10,9 @@
 
 static const char *const diary_query[] = {"from", "to", "tz", NULL};
 static const char *const shot_query[] = {"size", NULL};
+static const char *const timesheet_query[] = {"week", "format", NULL};
+static const char *const dispute_query[] = {"state", NULL};
+static const char *const invoice_query[] = {"contract", NULL};
 
 #define V1 "/api/v1"
 
@@ -42,6 +45,23 @@ const struct route http_routes[] = {
     {"GET", V1 "/segments/:id/screenshot", api_screenshot_get, ROUTE_AUTH, 0, shot_query},
 
     {"POST", V1 "/admin/clock", api_admin_clock, ROUTE_AUTH, 0, NULL},
+
+    {"GET", V1 "/contracts/:id/timesheets", api_timesheets_for_contract, ROUTE_AUTH, 0,
+     timesheet_query},
+    {"GET", V1 "/timesheets/:id", api_timesheets_get, ROUTE_AUTH, 0, NULL},
+    {"POST", V1 "/timesheets/:id/approve", api_timesheets_approve, ROUTE_AUTH, 0, NULL},
+    {"POST", V1 "/timesheets/:id/dispute", api_timesheets_dispute, ROUTE_AUTH, 0, NULL},
+    {"GET", V1 "/disputes", api_disputes_list, ROUTE_AUTH, 0, dispute_query},
+    {"GET", V1 "/disputes/:id", api_disputes_get, ROUTE_AUTH, 0, NULL},
+    {"POST", V1 "/disputes/:id/respond", api_disputes_respond, ROUTE_AUTH, 0, NULL},
+    {"POST", V1 "/disputes/:id/settle", api_disputes_settle, ROUTE_AUTH, 0, NULL},
+    {"GET", V1 "/invoices", api_invoices_list, ROUTE_AUTH, 0, invoice_query},
+    /* ":id" takes "ID.pdf" and "ID.csv" too; the handler splits the suffix. */
+    {"GET", V1 "/invoices/:id", api_invoices_get, ROUTE_AUTH, 0, NULL},
+    {"GET", V1 "/ledger", api_ledger, ROUTE_AUTH, 0, NULL},
+    {"POST", V1 "/admin/users/:id/verify", api_admin_verify, ROUTE_AUTH, 0, NULL},
+    {"POST", V1 "/admin/users/:id/billing", api_admin_billing, ROUTE_AUTH, 0, NULL},
+    {"POST", V1 "/admin/charges/:id", api_admin_charge, ROUTE_AUTH, 0, NULL},
 
     {NULL, NULL, NULL, 0, 0, NULL},
 };

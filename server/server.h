@@ -13,6 +13,7 @@
 struct store;
 struct blob_store;
 struct ratelimit;
+struct jobs;
 
 #define SERVER_MAX_SCREENSHOT (4 * 1024 * 1024)
 #define SERVER_MAX_JSON (1024 * 1024)
@@ -28,6 +29,7 @@ struct server_config {
     bool test_clock;
     int threads;
     int connection_timeout_s;
+    int platform_fee_bp; /* the platform's fee in basis points (1000 = 10 %) */
 };
 
 struct server {
@@ -37,6 +39,8 @@ struct server {
     struct ratelimit *login_limiter;
     /* Test clock: when set, the time every rule reads (see server_now). */
     int64_t clock_offset_s;
+    /* The scheduler of the weekly cycle (jobs.h) while serving; NULL otherwise. */
+    struct jobs *jobs;
 };
 
 /*

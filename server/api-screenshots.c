@@ -63,14 +63,20 @@ static void copy(char *dst, size_t n, const char *src)
     snprintf(dst, n, "%s", src ? src : "");
 }
 
-static int load_row(struct store_tx *tx, const char *id, struct shot_row *ret_row)
+/* The segment with this id in a contract the user is a party to. */
+static int load_row(struct store_tx *tx, const char *id, const char *user_id,
+                    struct shot_row *ret_row)
 {
     struct store_stmt *st = store_prepare(
         tx, "SELECT contract_id, freelancer_id, start, deleted, shot_status, shot_blob,"
-            " thumb_blob, shot_type FROM segments WHERE id = ?");
+            " thumb_blob, shot_type FROM segments WHERE id = ? AND contract_id IN"
+            " (SELECT id FROM contracts WHERE client_id = ? OR freelancer_id = ?)"
+            " ORDER BY received_at LIMIT 1");
     int r;
 
     store_bind_text(st, 1, id);
+    store_bind_text(st, 2, user_id);
+    store_bind_text(st, 3, user_id);
     if ((r = store_step(st)) <= 0)
         return r < 0 ? r : -ENOENT;
     copy(ret_row->contract_id, sizeof(ret_row->contract_id), store_col_text(st, 0));
@@ -92,7 +98,7 @@ static int load_row(struct store_tx *tx, const char *id, struct shot_row *ret_ro
 static int load_for_party(struct store_tx *tx, struct http_req *req, struct shot_row *ret_row,
                           struct contract *ret_c, struct outcome *o)
 {
-    int r = load_row(tx, req->params[0], ret_row);
+    int r = load_row(tx, req->params[0], req->user.id, ret_row);
 
     if (r == -ENOENT || (r == 0 && ret_row->deleted))
         return refuse(o, 404, "not_found", "segment not found");
@@ -177,13 +183,15 @@ static int put_write(struct store_tx *tx, void *arg)
         return r;
     st = store_prepare(tx, "UPDATE segments SET shot_blob = ?, shot_type = ?, shot_bytes = ?,"
                            " thumb_blob = ?, shot_status = 'ok', updated_at = ?"
-                           " WHERE id = ? AND deleted = 0 AND shot_blob IS NULL");
+                           " WHERE contract_id = ? AND id = ? AND deleted = 0"
+                           " AND shot_blob IS NULL");
     store_bind_text(st, 1, pc->shot_id);
     store_bind_text(st, 2, pc->type);
     store_bind_int(st, 3, (int64_t)pc->bytes);
     store_bind_text(st, 4, pc->thumb_id);
     store_bind_int(st, 5, server_now(pc->req->srv));
-    store_bind_text(st, 6, pc->req->params[0]);
+    store_bind_text(st, 6, row.contract_id);
+    store_bind_text(st, 7, pc->req->params[0]);
     if ((r = store_run(st)) < 0)
         return r;
     if (store_changes(tx) != 1)

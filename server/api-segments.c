@@ -94,7 +94,7 @@ static int put_segment(struct store_tx *tx, void *arg)
             goto out;
         }
     }
-    r = segments_get(tx, row->s.id, &old);
+    r = segments_get(tx, c.id, row->s.id, &old);
     if (r == 0) {
         bool same_owner = strcmp(old.freelancer_id, pc->req->user.id) == 0 &&
                           strcmp(old.s.contract_id, row->s.contract_id) == 0;
@@ -210,7 +210,7 @@ static int load_for_party(struct store_tx *tx, struct http_req *req, struct seg_
 
     if (!st_uuid_valid(req->params[0]))
         return -ENOENT;
-    if ((r = segments_get(tx, req->params[0], &row)) < 0)
+    if ((r = segments_find_for(tx, req->params[0], req->user.id, &row)) < 0)
         return r;
     if ((r = contracts_get_for(tx, row.s.contract_id, &req->user, &c)) < 0) {
         segments_release(&row);
@@ -298,11 +298,13 @@ static int patch_segment(struct store_tx *tx, void *arg)
         row.s.tags = json_incref(tags);
     }
     tags_s = json_dumps(row.s.tags, JSON_COMPACT);
-    st = store_prepare(tx, "UPDATE segments SET memo = ?, tags = ?, updated_at = ? WHERE id = ?");
+    st = store_prepare(tx, "UPDATE segments SET memo = ?, tags = ?, updated_at = ?"
+                           " WHERE contract_id = ? AND id = ?");
     store_bind_text(st, 1, row.s.memo);
     store_bind_text(st, 2, tags_s);
     store_bind_int(st, 3, now);
-    store_bind_text(st, 4, row.s.id);
+    store_bind_text(st, 4, row.s.contract_id);
+    store_bind_text(st, 5, row.s.id);
     free(tags_s);
     if ((r = store_run(st)) < 0 ||
         (r = segments_audit(tx, now, pc->req->user.id, "segment.edit", row.s.id, pc->body)) < 0 ||
@@ -401,10 +403,11 @@ static int delete_segment(struct store_tx *tx, void *arg)
         goto out;
     }
     st = store_prepare(tx, "UPDATE segments SET deleted = 1, deleted_at = ?, shot_blob = NULL,"
-                           " thumb_blob = NULL, updated_at = ? WHERE id = ?");
+                           " thumb_blob = NULL, updated_at = ? WHERE contract_id = ? AND id = ?");
     store_bind_int(st, 1, now);
     store_bind_int(st, 2, now);
-    store_bind_text(st, 3, row.s.id);
+    store_bind_text(st, 3, row.s.contract_id);
+    store_bind_text(st, 4, row.s.id);
     if ((r = store_run(st)) < 0)
         goto out;
     detail = json_pack("{s:i,s:b}", "tracked_s", st_segment_tracked(&row.s), "screenshot",

@@ -57,8 +57,10 @@ const char *const schema_migrations[] = {
     "  ts INTEGER NOT NULL,"
     "  state TEXT NOT NULL);"
     "CREATE INDEX contract_states_contract ON contract_states(contract_id, ts);"
+    /* Segment ids are the tracker's UUIDs, unique within a contract: a
+     * stranger reusing an id gets a segment of his own and learns nothing. */
     "CREATE TABLE segments ("
-    "  id TEXT PRIMARY KEY,"
+    "  id TEXT NOT NULL,"
     "  contract_id TEXT NOT NULL REFERENCES contracts(id),"
     "  freelancer_id TEXT NOT NULL REFERENCES users(id),"
     "  device_id TEXT NOT NULL,"
@@ -84,7 +86,9 @@ const char *const schema_migrations[] = {
     "  deleted INTEGER NOT NULL DEFAULT 0,"
     "  deleted_at INTEGER,"
     "  received_at INTEGER NOT NULL,"
-    "  updated_at INTEGER NOT NULL);"
+    "  updated_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (contract_id, id));"
+    "CREATE INDEX segments_id ON segments(id);"
     "CREATE INDEX segments_contract_start ON segments(contract_id, start);"
     "CREATE INDEX segments_shot_blob ON segments(shot_blob);"
     "CREATE INDEX segments_thumb_blob ON segments(thumb_blob);"

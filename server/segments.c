@@ -86,12 +86,34 @@ static void from_row(struct store_stmt *st, struct seg_row *r)
     r->billable_s = st_segment_tracked(&r->s);
 }
 
-int segments_get(struct store_tx *tx, const char *id, struct seg_row *ret_row)
+int segments_get(struct store_tx *tx, const char *contract_id, const char *id,
+                 struct seg_row *ret_row)
 {
-    struct store_stmt *st = store_prepare(tx, "SELECT " SEG_COLS " FROM segments WHERE id = ?");
+    struct store_stmt *st = store_prepare(
+        tx, "SELECT " SEG_COLS " FROM segments WHERE contract_id = ? AND id = ?");
+    int r;
+
+    store_bind_text(st, 1, contract_id);
+    store_bind_text(st, 2, id);
+    r = store_step(st);
+    if (r <= 0)
+        return r < 0 ? r : -ENOENT;
+    from_row(st, ret_row);
+    return 0;
+}
+
+int segments_find_for(struct store_tx *tx, const char *id, const char *user_id,
+                      struct seg_row *ret_row)
+{
+    struct store_stmt *st = store_prepare(
+        tx, "SELECT " SEG_COLS " FROM segments WHERE id = ? AND contract_id IN"
+            " (SELECT id FROM contracts WHERE client_id = ? OR freelancer_id = ?)"
+            " ORDER BY received_at LIMIT 1");
     int r;
 
     store_bind_text(st, 1, id);
+    store_bind_text(st, 2, user_id);
+    store_bind_text(st, 3, user_id);
     r = store_step(st);
     if (r <= 0)
         return r < 0 ? r : -ENOENT;
@@ -187,7 +209,7 @@ int segments_update_extend(struct store_tx *tx, const struct seg_row *r, int64_t
     struct store_stmt *st = store_prepare(
         tx, "UPDATE segments SET minutes = ?, tracked_s = ?, keys = ?, mouse = ?,"
             " synthetic = ?, activity = ?, flags = ?, shot_status = ?, shot_reason = ?,"
-            " shot_taken_at = ?, updated_at = ? WHERE id = ?");
+            " shot_taken_at = ?, updated_at = ? WHERE contract_id = ? AND id = ?");
     char minutes[ST_SEG_BUCKETS * 4 * 12];
     json_t *flags = st_flags_to_json(r->s.flags & ST_TRACKER_FLAGS);
     char *flags_s = json_text(flags);
@@ -213,7 +235,8 @@ int segments_update_extend(struct store_tx *tx, const struct seg_row *r, int64_t
     else
         store_bind_null(st, 10);
     store_bind_int(st, 11, now);
-    store_bind_text(st, 12, r->s.id);
+    store_bind_text(st, 12, r->s.contract_id);
+    store_bind_text(st, 13, r->s.id);
     rc = store_run(st);
     free(flags_s);
     json_decref(flags);

@@ -37,8 +37,16 @@ struct seg_row {
 void segments_release(struct seg_row *r);
 void segments_free_rows(struct seg_row *rows, size_t n);
 
-/* Loads one segment by id (deleted ones too); 0, -ENOENT or -EIO. */
-int segments_get(struct store_tx *tx, const char *id, struct seg_row *ret_row);
+/* Loads one segment of a contract by id (deleted ones too); 0, -ENOENT or -EIO. */
+int segments_get(struct store_tx *tx, const char *contract_id, const char *id,
+                 struct seg_row *ret_row);
+/*
+ * Loads the segment with this id from a contract the user is a party to;
+ * -ENOENT when there is none (whether or not a stranger's segment has the
+ * same id). Deleted ones are found too.
+ */
+int segments_find_for(struct store_tx *tx, const char *id, const char *user_id,
+                      struct seg_row *ret_row);
 /*
  * Loads the segments of a contract whose start is in [from, to), ordered
  * by start then id, deleted ones left out. The caller frees the rows.

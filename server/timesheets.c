@@ -533,14 +533,16 @@ int timesheets_to_csv(struct store_tx *tx, const struct timesheet *t, char **ret
     for (size_t i = 0; i < t->nsegs; i++) {
         const struct ts_segment *s = &t->segs[i];
         struct store_stmt *st =
-            store_prepare(tx, "SELECT memo, tags, activity, seg_s FROM segments WHERE id = ?");
+            store_prepare(tx, "SELECT memo, tags, activity, seg_s FROM segments"
+                              " WHERE contract_id = ? AND id = ?");
         char start[ST_TIME_STRLEN], end[ST_TIME_STRLEN];
         const char *memo = "", *tags = "[]";
         json_t *why = timesheets_reasons_json(s->reasons), *tag_arr, *v;
         int64_t activity = 0, seg_s = 0;
         size_t k;
 
-        store_bind_text(st, 1, s->id);
+        store_bind_text(st, 1, t->contract_id);
+        store_bind_text(st, 2, s->id);
         if ((r = store_step(st)) < 0) {
             json_decref(why);
             break;

@@ -7,7 +7,9 @@ real stintd with 30-second segments:
 - the network goes away in the middle of a run and comes back: the
   tracker's uploader resumes by itself (backoff with jitter), no sync;
 - the disk quota of the local queue: the warning at 80%, then tracking
-  stops with a clear message at 100%, and nothing recorded is lost.
+  stops with a clear message at 100%, and nothing recorded is lost;
+- time tracked offline that reaches the server only after its week has
+  locked is refused for good, and the journal shows it as refused.
 
 Needs STINT_BUILD_ROOT (set by meson). Prints TAP.
 """
@@ -17,7 +19,9 @@ import shutil
 import threading
 import time
 
-from harness import Server, eq, parse_time, tap
+import tempfile
+
+from harness import Server, admin_add, eq, parse_time, tap, week_start
 from tracker_env import Freelancer, display, wait_for, xdo
 
 SEG = 30
@@ -91,6 +95,47 @@ def test_server_down_for_the_whole_run():
         assert "nothing to upload" in r.stdout, r.stdout
         eq(len(fl.diary()), len(diary), "no duplicates")
     finally:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@tap.test
+def test_uploads_after_the_lock_are_refused_and_shown():
+    display()
+    data = tempfile.mkdtemp(prefix="stint-it-")
+    admin = admin_add(data)
+    srv = Server("--test-clock", data=data, segment_s=SEG)
+    try:
+        fl = Freelancer(srv)
+        port = srv.port
+        # One online start saves the segment length and the terms, then the
+        # server goes away and the freelancer works on.
+        r = fl.cli("track", "--contract", fl.contract["id"], "--memo", "Plane", "--for", "1s")
+        eq(r.returncode, 0, (r.stdout, r.stderr))
+        before = {x["id"]: x["tracked_s"] for x in fl.diary()}
+        srv.stop()
+        tr = fl.track("--contract", fl.contract["id"], "--memo", "Plane", "--for", "4s")
+        eq(tr.wait(timeout=120), 0, (tr.stdout, tr.stderr))
+        queued = fl.query("SELECT id FROM segments WHERE state = 2")
+        assert queued, "something queued"
+        # The server comes back after the week has locked (Monday 12:00 UTC).
+        srv = Server("--test-clock", "--listen", f"127.0.0.1:{port}", data=data, segment_s=SEG)
+        fl.srv = srv
+        token = srv.login(admin["email"], admin["password"])
+        srv.set_clock(token, week_start(int(time.time())) + 7 * 86400 + 12 * 3600 + 60)
+        r = fl.cli("sync", "--timeout", "30")
+        assert "refused" in r.stdout + r.stderr, (r.stdout, r.stderr)
+        st = json.loads(fl.cli("status", "--json").stdout)
+        refused = {x["id"]: x["reason"] for x in st["refused"]}
+        for (seg_id,) in queued:
+            assert seg_id in refused, (seg_id, st)
+            assert "locked" in refused[seg_id], refused[seg_id]
+        eq(st["queue"]["segments"], 0, "nothing retried forever")
+        # The server took none of the time worked offline: what it had
+        # before is unchanged, and nothing new arrived.
+        after = {x["id"]: x["tracked_s"] for x in fl.diary()}
+        eq(after, before, "the server's diary after the refused uploads")
+    finally:
+        srv.stop()
         shutil.rmtree(data, ignore_errors=True)
 
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/str.h"
 #include "lib/uuid.h"
 #include "lib/week.h"
 #include "lib/xalloc.h"
@@ -139,7 +140,7 @@ static void shot_failed(struct tk_recorder *r, int64_t at_ms, const char *reason
     r->seg.s.shot_status = ST_SHOT_FAILED;
     r->seg.s.shot_taken_at = at_ms / 1000;
     /* The server takes at most ST_SEG_REASON_MAX characters; bytes are a safe bound. */
-    snprintf(r->seg.s.shot_reason, ST_SEG_REASON_MAX + 1, "%s", reason);
+    st_strlcpy(r->seg.s.shot_reason, reason, ST_SEG_REASON_MAX + 1);
 }
 
 /* Writes the current segment's screenshot outcome and reports it. */

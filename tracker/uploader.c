@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/str.h"
 #include "lib/json.h"
 #include "lib/tz.h"
 #include "lib/utc.h"
@@ -72,7 +73,7 @@ static void notify(struct tk_uploader *u)
 static void set_error(struct tk_uploader *u, const char *msg)
 {
     pthread_mutex_lock(&u->lock);
-    snprintf(u->st.last_error, sizeof(u->st.last_error), "%s", msg);
+    st_strlcpy(u->st.last_error, msg, sizeof(u->st.last_error));
     pthread_mutex_unlock(&u->lock);
 }
 
@@ -109,7 +110,7 @@ static void add_refused(struct tk_uploader *u, const struct tk_seg *seg, const c
     snprintf(r->contract_id, sizeof(r->contract_id), "%s", seg->s.contract_id);
     r->start = seg->s.start;
     r->tracked_s = st_segment_tracked(&seg->s);
-    snprintf(r->reason, sizeof(r->reason), "%s", why);
+    st_strlcpy(r->reason, why, sizeof(r->reason));
     pthread_mutex_unlock(&u->lock);
 }
 

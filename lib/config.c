@@ -125,6 +125,11 @@ int st_config_load_file(const struct st_config_key *keys, const char *path, char
             break;
         }
     }
+    /* A read error (a directory given as the file, say) is not an empty file. */
+    if (r == 0 && ferror(f)) {
+        snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+        r = -EINVAL;
+    }
     fclose(f);
     return r;
 }

@@ -126,12 +126,19 @@ int auth_user_from_token(struct server *srv, const char *token, struct user *ret
 /*
  * The limiter: a fixed table of slots keyed by a hash of the email, so its
  * memory is bounded whatever an attacker sends. Two emails sharing a slot
- * share a counter, which can only make the limit stricter.
+ * share a counter, which can only make the limit stricter. So that it
+ * stays so, a good login clears the counter only when every failure in it
+ * was for that email: otherwise an attacker who owns an account sharing
+ * the victim's slot could reset it between rounds of guesses.
  */
+#define RL_NO_OWNER 0
+#define RL_SHARED UINT64_MAX
+
 struct rl_slot {
     int64_t window_start;
     int64_t locked_until;
     int failures;
+    uint64_t owner; /* fingerprint of the email the failures were for, or the above */
 };
 
 struct ratelimit {
@@ -155,11 +162,17 @@ void ratelimit_free(struct ratelimit *rl)
     free(rl);
 }
 
-static struct rl_slot *slot_for(struct ratelimit *rl, const char *key)
+static struct rl_slot *slot_for(struct ratelimit *rl, const char *key, uint64_t *ret_fp)
 {
     unsigned char h[16];
+    uint64_t fp;
 
     crypto_generichash(h, sizeof(h), (const unsigned char *)key, strlen(key), NULL, 0);
+    /* Bytes the slot number does not use, so emails sharing a slot differ here. */
+    memcpy(&fp, h + 8, sizeof(fp));
+    if (fp == RL_NO_OWNER || fp == RL_SHARED)
+        fp = 1;
+    *ret_fp = fp;
     return &rl->slots[((unsigned)h[0] | (unsigned)h[1] << 8) % RL_SLOTS];
 }
 
@@ -167,9 +180,10 @@ bool ratelimit_blocked(struct ratelimit *rl, const char *key, int64_t now, int *
 {
     bool blocked;
     struct rl_slot *s;
+    uint64_t fp;
 
     pthread_mutex_lock(&rl->mu);
-    s = slot_for(rl, key);
+    s = slot_for(rl, key, &fp);
     blocked = s->locked_until > now;
     if (blocked)
         *ret_retry_after = (int)(s->locked_until - now);
@@ -180,13 +194,19 @@ bool ratelimit_blocked(struct ratelimit *rl, const char *key, int64_t now, int *
 void ratelimit_fail(struct ratelimit *rl, const char *key, int64_t now)
 {
     struct rl_slot *s;
+    uint64_t fp;
 
     pthread_mutex_lock(&rl->mu);
-    s = slot_for(rl, key);
+    s = slot_for(rl, key, &fp);
     if (now - s->window_start >= AUTH_FAIL_WINDOW_S) {
         s->window_start = now;
         s->failures = 0;
+        s->owner = RL_NO_OWNER;
     }
+    if (s->owner == RL_NO_OWNER)
+        s->owner = fp;
+    else if (s->owner != fp)
+        s->owner = RL_SHARED;
     if (++s->failures >= AUTH_FAIL_LIMIT)
         s->locked_until = now + AUTH_FAIL_WINDOW_S;
     pthread_mutex_unlock(&rl->mu);
@@ -195,10 +215,14 @@ void ratelimit_fail(struct ratelimit *rl, const char *key, int64_t now)
 void ratelimit_clear(struct ratelimit *rl, const char *key)
 {
     struct rl_slot *s;
+    uint64_t fp;
 
     pthread_mutex_lock(&rl->mu);
-    s = slot_for(rl, key);
-    s->failures = 0;
-    s->window_start = 0;
+    s = slot_for(rl, key, &fp);
+    if (s->owner == fp) {
+        s->failures = 0;
+        s->window_start = 0;
+        s->owner = RL_NO_OWNER;
+    }
     pthread_mutex_unlock(&rl->mu);
 }

@@ -45,6 +45,7 @@ void ratelimit_free(struct ratelimit *rl);
 /* True when key is locked out at now; ret_retry_after is how long it stays so. */
 bool ratelimit_blocked(struct ratelimit *rl, const char *key, int64_t now, int *ret_retry_after);
 void ratelimit_fail(struct ratelimit *rl, const char *key, int64_t now);
+/* After a good login: forgets key's failures, unless another email's share its slot. */
 void ratelimit_clear(struct ratelimit *rl, const char *key);
 
 #endif

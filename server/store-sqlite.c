@@ -201,6 +201,16 @@ int store_step(struct store_stmt *st)
     int rc = sqlite3_step((sqlite3_stmt *)st);
     int r = map_rc(rc);
 
+    /*
+     * Only a broken UNIQUE or PRIMARY KEY means "exists"; a NOT NULL or
+     * FOREIGN KEY failure is a bug, which must not pass for a conflict.
+     */
+    if (r == -EEXIST) {
+        int ext = sqlite3_extended_errcode(sqlite3_db_handle((sqlite3_stmt *)st));
+        if (ext != SQLITE_CONSTRAINT_UNIQUE && ext != SQLITE_CONSTRAINT_PRIMARYKEY &&
+            ext != SQLITE_CONSTRAINT_ROWID)
+            r = -EIO;
+    }
     if (r < 0 && r != -EEXIST)
         st_error("sqlite step: %s (%s)", sqlite3_errmsg(sqlite3_db_handle((sqlite3_stmt *)st)),
                  sqlite3_sql((sqlite3_stmt *)st));
@@ -271,6 +281,14 @@ static int migrate(struct conn *c)
     return 0;
 }
 
+/* Every job of the group that has not failed on its own fails with err. */
+static void fail_group(struct job *jobs, int err)
+{
+    for (struct job *j = jobs; j; j = j->next)
+        if (j->result >= 0)
+            j->result = err;
+}
+
 /* Runs one group: every queued job inside one transaction, one commit. */
 static void run_group(struct store *s, struct job *jobs)
 {
@@ -279,9 +297,10 @@ static void run_group(struct store *s, struct job *jobs)
     int commit_rc;
     uint64_t n = 0;
 
+    for (struct job *j = jobs; j; j = j->next)
+        j->result = 0;
     if (exec_sql(db, "BEGIN IMMEDIATE") < 0) {
-        for (struct job *j = jobs; j; j = j->next)
-            j->result = -EIO;
+        fail_group(jobs, -EIO);
         return;
     }
     for (struct job *j = jobs; j; j = j->next) {
@@ -292,6 +311,21 @@ static void run_group(struct store *s, struct job *jobs)
         }
         j->result = j->fn(&tx, j->arg);
         conn_reset_used(s->writer);
+        if (sqlite3_get_autocommit(db)) {
+            /*
+             * SQLite rolled the whole transaction back by itself (it may on
+             * a full disk, an I/O error or out of memory): the jobs before
+             * this one are gone too, and the next "SAVEPOINT job" would
+             * open a new transaction that its "RELEASE" commits on its own,
+             * durable but reported as failed. Stop here and fail the whole
+             * group with this job's error; callers retry.
+             */
+            int err = j->result < 0 ? j->result : -EIO;
+            for (struct job *k = j->next; k; k = k->next)
+                k->result = err;
+            fail_group(jobs, err);
+            goto out;
+        }
         if (j->result < 0)
             exec_sql(db, "ROLLBACK TO job");
         exec_sql(db, "RELEASE job");
@@ -299,11 +333,11 @@ static void run_group(struct store *s, struct job *jobs)
     commit_rc = exec_sql(db, "COMMIT");
     if (commit_rc < 0) {
         /* Nothing of this group is durable: tell every caller. */
-        exec_sql(db, "ROLLBACK");
-        for (struct job *j = jobs; j; j = j->next)
-            if (j->result >= 0)
-                j->result = commit_rc;
+        if (!sqlite3_get_autocommit(db))
+            exec_sql(db, "ROLLBACK");
+        fail_group(jobs, commit_rc);
     }
+out:
     s->stats.commits++;
     s->stats.writes += n;
     if (n > s->stats.max_group)
@@ -395,6 +429,9 @@ void store_free(struct store *s)
     pthread_cond_signal(&s->cv_work);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->writer_thread, NULL);
+    st_debug("store: %llu writes in %llu commits (largest group %llu)",
+             (unsigned long long)s->stats.writes, (unsigned long long)s->stats.commits,
+             (unsigned long long)s->stats.max_group);
     conn_close(s->writer);
     while (s->free_readers) {
         struct conn *c = s->free_readers;

@@ -92,6 +92,7 @@ static int create_contract(struct store_tx *tx, void *arg)
         return -ENOENT;
     snprintf(cc->c.freelancer_id, sizeof(cc->c.freelancer_id), "%s", f.id);
     snprintf(cc->c.freelancer_name, sizeof(cc->c.freelancer_name), "%s", f.name);
+    snprintf(cc->c.freelancer_tz, sizeof(cc->c.freelancer_tz), "%s", f.timezone);
     if ((r = contracts_insert(tx, &cc->c, cc->limit, now)) < 0)
         return r;
     cc->out = contracts_to_json(tx, &cc->c, now);
@@ -162,6 +163,8 @@ void api_contracts_create(struct http_req *req, struct http_resp *resp)
     cc.limit = st_json_int(body, "weekly_limit_s", CONTRACT_NO_LIMIT);
 
     r = store_write(req->srv->store, create_contract, &cc);
+    if (r < 0)
+        json_decref(cc.out); /* built before a commit that then failed */
     if (r == -ENOENT)
         http_reply_error(resp, 400, "invalid_argument", "no freelancer has the email '%s'",
                          cc.freelancer_email);
@@ -264,6 +267,10 @@ static void do_action(struct http_req *req, struct http_resp *resp, struct actio
     ac->req = req;
     r = write ? store_write(req->srv->store, run_action, ac)
               : store_read(req->srv->store, run_action, ac);
+    if (r < 0) {
+        json_decref(ac->out); /* built before a commit that then failed */
+        ac->out = NULL;
+    }
     if (r == -ENOENT) {
         http_reply_not_found(resp);
     } else if (r == -EPERM) {

@@ -61,7 +61,6 @@ struct put_ctx {
     struct seg_row row;
     struct outcome o;
     int status;
-    json_t *out;
 };
 
 static int put_segment(struct store_tx *tx, void *arg)
@@ -148,9 +147,12 @@ static int put_segment(struct store_tx *tx, void *arg)
     } else {
         goto out;
     }
-    if ((r = segments_compute_one(tx, row)) < 0)
-        goto out;
-    pc->out = segments_to_json(row);
+    /*
+     * The single writer does not load the week for the answer (that made
+     * every upload cost the whole week): the reply carries the flags the
+     * segment has on its own; the diary and GET show the week's.
+     */
+    segments_compute_own(row, c.screenshots_enabled);
 out:
     contracts_release(&c);
     return r;
@@ -194,7 +196,8 @@ void api_segments_put(struct http_req *req, struct http_resp *resp)
     if (r < 0)
         reply_outcome(resp, r, &pc.o);
     else
-        http_reply_json(resp, pc.status, json_pack("{s:o}", "segment", pc.out));
+        http_reply_json(resp, pc.status,
+                        json_pack("{s:o}", "segment", segments_to_json(&pc.row)));
 out:
     segments_release(&pc.row);
     json_decref(body);
@@ -352,8 +355,10 @@ void api_segments_patch(struct http_req *req, struct http_resp *resp)
         goto out;
     }
     r = store_write(req->srv->store, patch_segment, &pc);
-    if (r < 0)
+    if (r < 0) {
+        json_decref(pc.out); /* built before a commit that then failed */
         reply_outcome(resp, r, &pc.o);
+    }
     else
         http_reply_json(resp, 200, json_pack("{s:o}", "segment", pc.out));
 out:

@@ -135,7 +135,11 @@ int blob_writer_commit(struct blob_writer *w, char ret_id[BLOB_ID_LEN + 1], size
         goto out;
     }
     sub = xasprintf("%s/%.2s", w->bs->dir, id);
-    if (mkdir(sub, 0700) < 0 && errno != EEXIST) {
+    if (mkdir(sub, 0700) == 0) {
+        /* A new shard folder must itself be durable, or the blob may vanish with it. */
+        if ((r = fsync_dir(w->bs->dir)) < 0)
+            goto out;
+    } else if (errno != EEXIST) {
         r = -errno;
         goto out;
     }

@@ -260,19 +260,25 @@ static bool bills_before(const struct seg_row *a, const struct seg_row *b)
     return strcmp(a->s.id, b->s.id) < 0;
 }
 
+void segments_compute_own(struct seg_row *r, bool screenshots)
+{
+    r->flags = r->s.flags | (r->manual ? ST_FLAG_MANUAL : 0);
+    if (!r->manual && st_segment_unusual(&r->s))
+        r->flags |= ST_FLAG_UNUSUAL_INPUT;
+    if (screenshots && !r->manual && !r->shot_blob[0])
+        r->flags |= ST_FLAG_NO_SCREENSHOT;
+    r->billable_s = 0;
+    r->over_limit_s = 0;
+    r->week_computed = false;
+}
+
 void segments_compute_week(struct seg_row *rows, size_t n, int64_t limit, bool screenshots)
 {
     int64_t used = 0;
 
     for (size_t i = 0; i < n; i++) {
-        struct seg_row *r = &rows[i];
-        r->flags = r->s.flags | (r->manual ? ST_FLAG_MANUAL : 0);
-        if (!r->manual && st_segment_unusual(&r->s))
-            r->flags |= ST_FLAG_UNUSUAL_INPUT;
-        if (screenshots && !r->manual && !r->shot_blob[0])
-            r->flags |= ST_FLAG_NO_SCREENSHOT;
-        r->billable_s = 0;
-        r->over_limit_s = 0;
+        segments_compute_own(&rows[i], screenshots);
+        rows[i].week_computed = true;
     }
     /* Overlap, per bucket: rows of one slot are adjacent (ordered by start). */
     for (size_t i = 0; i < n;) {
@@ -324,6 +330,7 @@ int segments_compute_one(struct store_tx *tx, struct seg_row *r)
 
     if (r->deleted) {
         r->billable_s = 0;
+        r->week_computed = true;
         return 0;
     }
     if ((rc = contracts_get(tx, r->s.contract_id, &c)) < 0)
@@ -339,6 +346,7 @@ int segments_compute_one(struct store_tx *tx, struct seg_row *r)
             r->flags = rows[i].flags;
             r->billable_s = rows[i].billable_s;
             r->over_limit_s = rows[i].over_limit_s;
+            r->week_computed = true;
         }
     }
     segments_free_rows(rows, n);
@@ -353,8 +361,10 @@ json_t *segments_to_json(const struct seg_row *r)
 
     json_object_set_new(o, "flags", st_flags_to_json(r->flags));
     json_object_set_new(o, "tracked_s", json_integer(st_segment_tracked(&r->s)));
-    json_object_set_new(o, "billable_s", json_integer(r->billable_s));
-    json_object_set_new(o, "over_limit_s", json_integer(r->over_limit_s));
+    if (r->week_computed) {
+        json_object_set_new(o, "billable_s", json_integer(r->billable_s));
+        json_object_set_new(o, "over_limit_s", json_integer(r->over_limit_s));
+    }
     json_object_set_new(o, "activity", json_integer(st_segment_activity(&r->s)));
     st_utc_format(r->s.start + r->seg_s, t);
     json_object_set_new(o, "end", json_string(t));

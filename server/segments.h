@@ -28,10 +28,11 @@ struct seg_row {
     char shot_type[24];
     int64_t shot_bytes;
     int64_t received_at;
-    /* Computed by segments_compute_week(): */
+    /* Computed by segments_compute_week() (or, without the week, segments_compute_own()): */
     unsigned flags;       /* every flag, tracker's and server's */
     int billable_s;
     int over_limit_s;
+    bool week_computed;   /* false: billable_s, over_limit_s, overlap and over_limit not known */
 };
 
 void segments_release(struct seg_row *r);
@@ -69,6 +70,12 @@ void segments_compute_week(struct seg_row *rows, size_t n, int64_t limit, bool s
  * r->flags, r->billable_s and r->over_limit_s.
  */
 int segments_compute_one(struct store_tx *tx, struct seg_row *r);
+
+/*
+ * The flags a segment has on its own (manual, unusual_input,
+ * no_screenshot), without loading its week: what a write may answer with.
+ */
+void segments_compute_own(struct seg_row *r, bool screenshots);
 
 /* The segment object of API.md, with the server's fields. */
 json_t *segments_to_json(const struct seg_row *r);

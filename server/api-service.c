@@ -1,6 +1,7 @@
 /*
  * GET /health and GET /config: what a client asks before anything else.
  */
+#include "lib/utc.h"
 #include "server/api.h"
 #include "server/server.h"
 
@@ -11,8 +12,13 @@ void api_health(struct http_req *req, struct http_resp *resp)
 
 void api_config(struct http_req *req, struct http_resp *resp)
 {
+    char now[ST_TIME_STRLEN];
+
+    /* The server's clock: clients cut "today" and "this week" as the rules do. */
+    st_utc_format(server_now(req->srv), now);
     http_reply_json(resp, 200,
-                    json_pack("{s:i,s:i,s:s,s:b}", "segment_s", req->srv->cfg.segment_s,
+                    json_pack("{s:i,s:i,s:s,s:b,s:s}", "segment_s", req->srv->cfg.segment_s,
                               "max_screenshot_bytes", SERVER_MAX_SCREENSHOT, "week_lock",
-                              "monday 12:00 UTC", "signup", req->srv->cfg.signup_enabled));
+                              "monday 12:00 UTC", "signup", req->srv->cfg.signup_enabled, "now",
+                              now));
 }

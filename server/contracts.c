@@ -17,7 +17,7 @@
 #define CONTRACT_COLS                                                                          \
     "c.id, c.client_id, c.freelancer_id, uc.name, uf.name, c.title, c.state,"                  \
     " c.hourly_rate_cents, c.currency, c.manual_time_allowed, c.screenshots_enabled,"          \
-    " c.memo_required, c.tag_required, c.tags, c.created_at"
+    " c.memo_required, c.tag_required, c.tags, c.created_at, uf.timezone"
 
 static void copy(char *dst, size_t n, const char *src)
 {
@@ -59,6 +59,7 @@ int contracts_get(struct store_tx *tx, const char *id, struct contract *ret_c)
     if (!c.tags)
         c.tags = json_array();
     c.created_at = store_col_int(st, 14);
+    copy(c.freelancer_tz, sizeof(c.freelancer_tz), store_col_text(st, 15));
     *ret_c = c;
     return 0;
 }
@@ -235,13 +236,18 @@ json_t *contracts_to_json(struct store_tx *tx, const struct contract *c, int64_t
 {
     char created[ST_TIME_STRLEN];
     int64_t limit = CONTRACT_NO_LIMIT;
+    json_t *freelancer = users_ref_json(c->freelancer_id, c->freelancer_name);
+
+    /* The diary offers the freelancer's zone to the client too. */
+    json_object_set_new(freelancer, "timezone",
+                        json_string(c->freelancer_tz[0] ? c->freelancer_tz : "UTC"));
 
     contracts_limit_for_week(tx, c->id, st_week_start(now), &limit);
     st_utc_format(c->created_at, created);
     return json_pack(
         "{s:s,s:s,s:o,s:o,s:s,s:I,s:s,s:o,s:b,s:b,s:b,s:O,s:b,s:s}", "id", c->id, "title",
         c->title, "client", users_ref_json(c->client_id, c->client_name), "freelancer",
-        users_ref_json(c->freelancer_id, c->freelancer_name), "state", c->state,
+        freelancer, "state", c->state,
         "hourly_rate_cents", (json_int_t)c->hourly_rate_cents, "currency", c->currency,
         "weekly_limit_s", limit == CONTRACT_NO_LIMIT ? json_null() : json_integer(limit),
         "manual_time_allowed", c->manual_time_allowed, "screenshots_enabled",

@@ -26,6 +26,7 @@ struct contract {
     char freelancer_id[37];
     char client_name[401];
     char freelancer_name[401];
+    char freelancer_tz[72]; /* the freelancer's IANA zone, for "the freelancer's time" */
     char title[CONTRACT_TITLE_MAX * 4 + 1];
     char state[16];
     int64_t hourly_rate_cents;

@@ -21,7 +21,7 @@ struct server;
 struct MHD_Connection;
 
 #define HTTP_MAX_PARAMS 4
-#define HTTP_MAX_HEADERS 4
+#define HTTP_MAX_HEADERS 6
 
 struct http_req {
     struct server *srv;
@@ -113,5 +113,7 @@ json_t *http_json_body(struct http_req *req, struct http_resp *resp,
                        const struct st_json_field *fields);
 /* A query parameter (decoded), or NULL; NULL too when req->conn is NULL (no connection). */
 const char *http_query(struct http_req *req, const char *name);
+/* A request header, or NULL; NULL too when req->conn is NULL. */
+const char *http_header(struct http_req *req, const char *name);
 
 #endif

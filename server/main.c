@@ -28,6 +28,7 @@
 #include "server/server.h"
 #include "server/store.h"
 #include "server/users.h"
+#include "server/web.h"
 
 static char log_level[16] = "info";
 static char listen_spec[80] = "127.0.0.1:8080";
@@ -55,6 +56,7 @@ static const struct st_config_key config_keys[] = {
     {"log_level", "STINTD_LOG_LEVEL", ST_CONFIG_STRING, log_level, sizeof(log_level), 0, 0},
     {"platform_fee_bp", "STINTD_PLATFORM_FEE_BP", ST_CONFIG_INT, &srv.cfg.platform_fee_bp, 0, 0,
      BILLING_FEE_BP_MAX},
+    {"web_dir", "STINTD_WEB_DIR", ST_CONFIG_STRING, srv.cfg.web_dir, sizeof(srv.cfg.web_dir), 0, 0},
     {NULL, NULL, 0, NULL, 0, 0, 0},
 };
 
@@ -80,11 +82,13 @@ static void usage(FILE *f)
             "  --demo                  on an empty store, create demo accounts and a contract\n"
             "  --threads N             HTTP worker threads (default 32)\n"
             "  --platform-fee-bp N     the platform's fee in basis points (default 1000: 10%%)\n"
+            "  --web-dir DIR           the web app's files (default: the source tree's web/ when\n"
+            "                          run from the build dir, else the installed one)\n"
             "  --log-level LEVEL       debug, info, warn or error\n"
             "  -h, --help              show this help\n"
             "\n"
             "Every option is also a setting (listen, data, segment_seconds, signup, threads,\n"
-            "connection_timeout, log_level, platform_fee_bp) in the config file and an\n"
+            "connection_timeout, log_level, platform_fee_bp, web_dir) in the config file and an\n"
             "environment variable (STINTD_LISTEN, STINTD_DATA, ...). Flags win over the\n"
             "environment, which wins over the file.\n");
 }
@@ -255,7 +259,7 @@ static int admin_cmd(int argc, char **argv)
 int main(int argc, char **argv)
 {
     enum { OPT_LISTEN = 256, OPT_DATA, OPT_CONFIG, OPT_SEGMENT, OPT_TEST_CLOCK, OPT_NO_SIGNUP,
-           OPT_DEMO, OPT_THREADS, OPT_LOG_LEVEL, OPT_FEE };
+           OPT_DEMO, OPT_THREADS, OPT_LOG_LEVEL, OPT_FEE, OPT_WEB_DIR };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"data", required_argument, NULL, OPT_DATA},
@@ -267,6 +271,7 @@ int main(int argc, char **argv)
         {"threads", required_argument, NULL, OPT_THREADS},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"platform-fee-bp", required_argument, NULL, OPT_FEE},
+        {"web-dir", required_argument, NULL, OPT_WEB_DIR},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -278,6 +283,7 @@ int main(int argc, char **argv)
     char err[512], *default_config = NULL;
     enum st_log_level level;
 
+    web_default_dir(srv.cfg.web_dir, sizeof(srv.cfg.web_dir));
     while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
         const char *name = NULL;
         switch (c) {
@@ -298,6 +304,9 @@ int main(int argc, char **argv)
             break;
         case OPT_FEE:
             name = "platform_fee_bp";
+            break;
+        case OPT_WEB_DIR:
+            name = "web_dir";
             break;
         case OPT_NO_SIGNUP:
             flag_name[nflags] = "signup";

@@ -7,6 +7,7 @@
 
 #include "server/api.h"
 #include "server/server.h"
+#include "server/web.h"
 
 static const char *const diary_query[] = {"from", "to", "tz", NULL};
 static const char *const shot_query[] = {"size", NULL};
@@ -62,6 +63,12 @@ const struct route http_routes[] = {
     {"POST", V1 "/admin/users/:id/verify", api_admin_verify, ROUTE_AUTH, 0, NULL},
     {"POST", V1 "/admin/users/:id/billing", api_admin_billing, ROUTE_AUTH, 0, NULL},
     {"POST", V1 "/admin/charges/:id", api_admin_charge, ROUTE_AUTH, 0, NULL},
+
+    /* The web app (web.c), after the API: "/" and single-segment file names only. */
+    {"GET", "/", web_serve, 0, 0, NULL},
+    {"HEAD", "/", web_serve, 0, 0, NULL},
+    {"GET", "/:file", web_serve, 0, 0, NULL},
+    {"HEAD", "/:file", web_serve, 0, 0, NULL},
 
     {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -30,6 +30,7 @@ struct server_config {
     int threads;
     int connection_timeout_s;
     int platform_fee_bp; /* the platform's fee in basis points (1000 = 10 %) */
+    char web_dir[512];   /* the web app's static files (web.c) */
 };
 
 struct server {

@@ -297,7 +297,8 @@ def test_client_offers_a_contract_with_default_terms():
     eq(c["state"], "offered", "state")
     eq(c["title"], "Landing page", "title")
     eq(c["client"], {"id": client["id"], "name": "Carla Client"}, "client")
-    eq(c["freelancer"], {"id": fl["id"], "name": "Fred Freelancer"}, "freelancer")
+    eq(c["freelancer"], {"id": fl["id"], "name": "Fred Freelancer", "timezone": "UTC"},
+       "freelancer (with the zone the diary offers)")
     eq((c["hourly_rate_cents"], c["currency"]), (4500, "EUR"), "rate")
     eq(c["weekly_limit_s"], None, "no limit by default")
     eq((c["manual_time_allowed"], c["screenshots_enabled"], c["memo_required"],

@@ -63,6 +63,13 @@ int cli_bad_option(const struct cli_command *cmd, int c, char **argv);
 int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/*
+ * The tracker's journal folder (data_dir in tracker.conf, else
+ * $XDG_DATA_HOME/stint), newly allocated; NULL after printing why
+ * ("stint: CMD: ...") when tracker.conf is malformed or there is no home.
+ */
+char *cli_journal_dir(const char *cmd);
+
 extern const struct cli_command cmd_help;
 extern const struct cli_command cmd_signup;
 extern const struct cli_command cmd_login;

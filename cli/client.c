@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "cli/output.h"
-#include "cli/state.h"
+#include "lib/signin.h"
 #include "lib/xalloc.h"
 
 struct body_buf {
@@ -52,7 +52,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 int cli_client_open(struct cli_ctx *ctx, bool need_auth, struct cli_client *ret)
 {
     struct cli_client c = {.server = ctx->server};
-    struct cli_state st = {0};
+    struct st_signin st = {0};
     int r;
 
     if (!ctx->server) {
@@ -61,13 +61,13 @@ int cli_client_open(struct cli_ctx *ctx, bool need_auth, struct cli_client *ret)
         return CLI_USAGE;
     }
     if (need_auth) {
-        r = cli_state_load(&st);
+        r = st_signin_load(&st);
         if (r == -ENOENT) {
             fprintf(stderr, "stint: not signed in: run 'stint login --email EMAIL'\n");
             return CLI_NOAUTH;
         }
         if (r < 0) {
-            char *path = cli_state_path();
+            char *path = st_signin_path();
             fprintf(stderr, "stint: cannot read '%s': %s\n", path ? path : "auth.json",
                     r == -EINVAL ? "not a stint sign-in file" : cli_strerror(-r));
             free(path);
@@ -77,13 +77,13 @@ int cli_client_open(struct cli_ctx *ctx, bool need_auth, struct cli_client *ret)
             /* Never send a token to a server it was not issued by. */
             fprintf(stderr, "stint: not signed in to %s (signed in to %s): run 'stint login'\n",
                     ctx->server, st.server);
-            cli_state_release(&st);
+            st_signin_release(&st);
             return CLI_NOAUTH;
         }
         c.token = st.token;
         c.email = st.email;
         st.token = st.email = NULL;
-        cli_state_release(&st);
+        st_signin_release(&st);
     }
     c.curl = curl_easy_init();
     if (!c.curl) {

@@ -1,6 +1,6 @@
 /*
  * stint login: trades an email and password for a token and saves it (see
- * state.h). The password is never taken from the command line, where other
+ * lib/signin.h). The password is never taken from the command line, where other
  * users could read it in the process list.
  */
 #include <getopt.h>
@@ -13,7 +13,7 @@
 #include "cli/client.h"
 #include "cli/output.h"
 #include "cli/prompt.h"
-#include "cli/state.h"
+#include "lib/signin.h"
 #include "lib/json.h"
 #include "lib/xalloc.h"
 
@@ -38,7 +38,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     char host[256] = "";
     char *device_buf = NULL;
     struct cli_client client = {0};
-    struct cli_state st = {0};
+    struct st_signin st = {0};
     json_t *req = NULL, *resp = NULL;
     const char *token;
     int c, r;
@@ -100,9 +100,9 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     st.server = (char *)ctx->server;
     st.token = (char *)token;
     st.email = (char *)st_json_str(json_object_get(resp, "user"), "email", email);
-    r = cli_state_save(&st);
+    r = st_signin_save(&st);
     if (r < 0) {
-        char *path = cli_state_path();
+        char *path = st_signin_path();
         fprintf(stderr, "stint: cannot save the sign-in to '%s': %s\n",
                 path ? path : "$XDG_CONFIG_HOME/stint/auth.json", cli_strerror(-r));
         free(path);

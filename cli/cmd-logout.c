@@ -10,7 +10,7 @@
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/output.h"
-#include "cli/state.h"
+#include "lib/signin.h"
 
 static const char usage[] =
     "usage: stint logout\n"
@@ -51,9 +51,9 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         r = cli_reply_fail(&client, &reply);
         goto out;
     }
-    r = cli_state_remove();
+    r = st_signin_remove();
     if (r < 0) {
-        char *path = cli_state_path();
+        char *path = st_signin_path();
         fprintf(stderr, "stint: cannot remove '%s': %s\n", path ? path : "auth.json",
                 cli_strerror(-r));
         free(path);

@@ -49,11 +49,9 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     if (!last)
         return cli_usage_error(&cmd_screenshot, "say which screenshot: --last");
 
-    dir = tk_journal_default_dir();
-    if (!dir) {
-        fprintf(stderr, "stint: screenshot: no home directory: set XDG_DATA_HOME\n");
+    dir = cli_journal_dir("screenshot");
+    if (!dir)
         return CLI_FAILED;
-    }
     r = tk_journal_open(dir, TK_JOURNAL_READONLY, &j, err, sizeof(err));
     if (r == -ENOENT) {
         fprintf(stderr, "stint: screenshot: no screenshot yet: the tracker has not run here\n");

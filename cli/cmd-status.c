@@ -160,11 +160,9 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error(&cmd_status, "unexpected argument '%s'", argv[optind]);
-    dir = tk_journal_default_dir();
-    if (!dir) {
-        fprintf(stderr, "stint: status: no home directory: set XDG_DATA_HOME\n");
+    dir = cli_journal_dir("status");
+    if (!dir)
         return CLI_FAILED;
-    }
     r = tk_journal_open(dir, TK_JOURNAL_READONLY, &j, err, sizeof(err));
     if (r < 0 && r != -ENOENT) {
         fprintf(stderr, "stint: status: %s\n", err);

@@ -112,9 +112,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     if (r != CLI_OK)
         return r;
     account = tk_engine_account_key(ctx->server, client.email);
-    dir = tk_journal_default_dir();
+    dir = cli_journal_dir("sync");
     if (!dir) {
-        fprintf(stderr, "stint: sync: no home directory: set XDG_DATA_HOME\n");
         r = CLI_FAILED;
         goto out;
     }

@@ -23,7 +23,6 @@
 #include "cli/client.h"
 #include "cli/output.h"
 #include "cli/zone.h"
-#include "lib/config.h"
 #include "lib/tz.h"
 #include "lib/xalloc.h"
 #include "tracker/engine.h"
@@ -52,11 +51,15 @@ static const char usage[] =
     "counted, never recorded. Recorded time waits in $XDG_DATA_HOME/stint until the\n"
     "server has it; 'stint status' and 'stint sync' show and flush that queue.\n"
     "\n"
-    "Settings, in $XDG_CONFIG_HOME/stint/tracker.conf or the environment:\n"
+    "Settings, in $XDG_CONFIG_HOME/stint/tracker.conf (shared with the desktop app)\n"
+    "or the environment; --monitor and --blur override the file:\n"
     "  quota_kb       STINT_QUOTA_KB       disk quota of the local queue (default 1 GiB)\n"
     "  idle_minutes   STINT_IDLE_MINUTES   no input this long opens the idle prompt (10)\n"
     "  jpeg_quality   STINT_JPEG_QUALITY   screenshot quality 1-100 (70)\n"
-    "  format         STINT_SHOT_FORMAT    jpeg or webp (jpeg)\n";
+    "  format         STINT_SHOT_FORMAT    jpeg or webp (jpeg)\n"
+    "  monitor                             all or a monitor's number (all)\n"
+    "  blur                                true: blur screenshots (false)\n"
+    "  data_dir                            the local queue's folder ($XDG_DATA_HOME/stint)\n";
 
 /* Signals arrive here and are turned into bytes on a pipe the loop polls. */
 static int signal_pipe[2] = {-1, -1};
@@ -84,55 +87,6 @@ struct track {
     char last_error[256]; /* the uploader's last complaint, said once */
     int64_t last_line;    /* when the non-terminal status line was printed (mono s) */
 };
-
-/* ---- settings ---- */
-
-struct settings {
-    int quota_kb;
-    int idle_minutes;
-    int jpeg_quality;
-    char format[8];
-};
-
-static int load_settings(struct settings *s)
-{
-    const struct st_config_key keys[] = {
-        {"quota_kb", "STINT_QUOTA_KB", ST_CONFIG_INT, &s->quota_kb, 0, 1, 1 << 30},
-        {"idle_minutes", "STINT_IDLE_MINUTES", ST_CONFIG_INT, &s->idle_minutes, 0, 1, 1440},
-        {"jpeg_quality", "STINT_JPEG_QUALITY", ST_CONFIG_INT, &s->jpeg_quality, 0, 1, 100},
-        {"format", "STINT_SHOT_FORMAT", ST_CONFIG_STRING, s->format, sizeof(s->format), 0, 0},
-        {NULL, NULL, 0, NULL, 0, 0, 0},
-    };
-    const char *xdg = getenv("XDG_CONFIG_HOME");
-    const char *home = getenv("HOME");
-    char err[256];
-    char *path = NULL;
-    int r;
-
-    memset(s, 0, sizeof(*s));
-    snprintf(s->format, sizeof(s->format), "jpeg");
-    if (xdg && xdg[0] == '/')
-        path = xasprintf("%s/stint/tracker.conf", xdg);
-    else if (home && home[0] == '/')
-        path = xasprintf("%s/.config/stint/tracker.conf", home);
-    if (path) {
-        r = st_config_load_file(keys, path, err, sizeof(err));
-        free(path);
-        if (r < 0 && r != -ENOENT) {
-            fprintf(stderr, "stint: track: %s\n", err);
-            return CLI_USAGE;
-        }
-    }
-    if (st_config_load_env(keys, err, sizeof(err)) < 0) {
-        fprintf(stderr, "stint: track: %s\n", err);
-        return CLI_USAGE;
-    }
-    if (strcmp(s->format, "jpeg") != 0 && strcmp(s->format, "webp") != 0) {
-        fprintf(stderr, "stint: track: format is jpeg or webp, not '%s'\n", s->format);
-        return CLI_USAGE;
-    }
-    return CLI_OK;
-}
 
 /* "90", "90s", "25m", "1h30m", "2h5m10s" → seconds; -1 when malformed or over a week. */
 static long long parse_duration(const char *s)
@@ -444,9 +398,9 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     const char *tags[MAX_TAGS + 1] = {NULL};
     int ntags = 0, monitor = TK_MONITOR_ALL, c, r;
     long long for_s = 0;
-    bool blur = false;
+    bool blur = false, monitor_given = false;
     struct cli_client client = {0};
-    struct settings set;
+    struct tk_settings set;
     struct tk_engine_opts o = {0};
     struct track t = {0};
     struct sigaction sa = {0};
@@ -468,6 +422,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
             tags[ntags++] = optarg;
             break;
         case OPT_MONITOR:
+            monitor_given = true;
             if (strcmp(optarg, "all") == 0) {
                 monitor = TK_MONITOR_ALL;
             } else {
@@ -499,8 +454,10 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         return cli_usage_error(&cmd_track, "unexpected argument '%s'", argv[optind]);
     if (!contract || !*contract)
         return cli_usage_error(&cmd_track, "--contract ID is required");
-    if ((r = load_settings(&set)) != CLI_OK)
-        return r;
+    if (tk_settings_load(&set, err, sizeof(err)) < 0) {
+        fprintf(stderr, "stint: track: %s\n", err);
+        return CLI_USAGE;
+    }
 
     r = cli_client_open(ctx, true, &client);
     if (r != CLI_OK)
@@ -509,12 +466,11 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     o.server = ctx->server;
     o.token = client.token;
     o.account = client.email ? client.email : "";
-    o.monitor = monitor;
-    o.quota_bytes = (int64_t)set.quota_kb * 1024;
-    o.idle_threshold_s = set.idle_minutes * 60;
-    o.encode.blur = blur;
-    o.encode.quality = set.jpeg_quality;
-    o.encode.format = strcmp(set.format, "webp") == 0 ? TK_SHOT_WEBP : TK_SHOT_JPEG;
+    tk_settings_apply(&set, &o);
+    if (monitor_given)
+        o.monitor = monitor;
+    if (blur)
+        o.encode.blur = true;
     t.tty = isatty(STDOUT_FILENO);
     t.tz = st_tz_get("UTC");
 

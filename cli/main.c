@@ -12,8 +12,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/state.h"
+#include "lib/signin.h"
 #include "lib/xalloc.h"
+#include "tracker/settings.h"
 
 const struct cli_command *const cli_commands[] = {
     &cmd_signup, &cmd_login, &cmd_logout, &cmd_whoami, &cmd_contracts, &cmd_diary,
@@ -66,6 +67,22 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
     return CLI_USAGE;
 }
 
+char *cli_journal_dir(const char *cmd)
+{
+    struct tk_settings set;
+    char err[512];
+    char *dir;
+
+    if (tk_settings_load(&set, err, sizeof(err)) < 0) {
+        fprintf(stderr, "stint: %s: %s\n", cmd, err);
+        return NULL;
+    }
+    dir = tk_settings_data_dir_dup(&set);
+    if (!dir)
+        fprintf(stderr, "stint: %s: no home directory: set XDG_DATA_HOME\n", cmd);
+    return dir;
+}
+
 /*
  * Picks the server: --server, else $STINT_SERVER, else the server of the
  * saved login, else the default. Returns it newly allocated without a
@@ -75,7 +92,7 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
 static char *choose_server(const char *option, char **ret_bad)
 {
     const char *env = getenv("STINT_SERVER");
-    struct cli_state st = {0};
+    struct st_signin st = {0};
     char *url;
     size_t len;
 
@@ -83,11 +100,11 @@ static char *choose_server(const char *option, char **ret_bad)
         url = xstrdup(option);
     else if (env && *env)
         url = xstrdup(env);
-    else if (cli_state_load(&st) == 0)
+    else if (st_signin_load(&st) == 0)
         url = xstrdup(st.server);
     else
         url = xstrdup(CLI_DEFAULT_SERVER);
-    cli_state_release(&st);
+    st_signin_release(&st);
 
     len = strlen(url);
     while (len > 0 && url[len - 1] == '/')

@@ -33,6 +33,7 @@
 #include "tracker/capture.h"
 #include "tracker/clock.h"
 #include "tracker/platform/platform.h"
+#include "tracker/settings.h"
 
 enum tk_event_type {
     TK_EVENT_STARTED,    /* the timer runs */

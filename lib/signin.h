@@ -1,6 +1,8 @@
 /*
- * The client's saved sign-in: $XDG_CONFIG_HOME/stint/auth.json (else
- * ~/.config/stint/auth.json) holding the server URL and the bearer token.
+ * The saved sign-in that the CLI (`stint login`) and the desktop app share:
+ * $XDG_CONFIG_HOME/stint/auth.json (else ~/.config/stint/auth.json) holding
+ * the server URL, the bearer token and the email. One file is the one
+ * source of truth: signing in with either face signs the other in too.
  * The directory is created 0700 and the file written 0600 through a
  * temporary file and rename, so a crash never leaves half a token and no
  * other user can read it. Not for the tracker's journal (that lives under
@@ -8,13 +10,13 @@
  *
  * These functions return errors and print nothing; the command decides.
  */
-#ifndef STINT_CLI_STATE_H
-#define STINT_CLI_STATE_H
+#ifndef STINT_SIGNIN_H
+#define STINT_SIGNIN_H
 
 /* auth.json is small; a larger file is refused rather than read. */
-#define CLI_STATE_MAX_BYTES (64 * 1024)
+#define ST_SIGNIN_MAX_BYTES (64 * 1024)
 
-struct cli_state {
+struct st_signin {
     char *server; /* base URL the token belongs to; owned */
     char *token;  /* owned */
     char *email;  /* who signed in; owned, may be NULL */
@@ -24,23 +26,23 @@ struct cli_state {
  * Returns the path of auth.json, newly allocated, or NULL when neither
  * $XDG_CONFIG_HOME (absolute) nor a home directory is known.
  */
-char *cli_state_path(void);
+char *st_signin_path(void);
 
 /*
  * Reads auth.json into ret. Returns 0; -ENOENT when nobody is signed in;
- * -EFBIG when the file is over CLI_STATE_MAX_BYTES; -EINVAL when it is not
- * what cli_state_save wrote; another negative errno when it cannot be read.
+ * -EFBIG when the file is over ST_SIGNIN_MAX_BYTES; -EINVAL when it is not
+ * what st_signin_save wrote; another negative errno when it cannot be read.
  * ret is written only on success.
  */
-int cli_state_load(struct cli_state *ret);
+int st_signin_load(struct st_signin *ret);
 
 /* Writes st atomically with mode 0600. Returns 0 or a negative errno. */
-int cli_state_save(const struct cli_state *st);
+int st_signin_save(const struct st_signin *st);
 
 /* Removes auth.json. Returns 0 (also when there was none) or a negative errno. */
-int cli_state_remove(void);
+int st_signin_remove(void);
 
 /* Frees the strings of st (wiping the token first); st itself is not freed. */
-void cli_state_release(struct cli_state *st);
+void st_signin_release(struct st_signin *st);
 
 #endif

@@ -1,8 +1,8 @@
 /*
- * Token storage for the stint command-line client: one small JSON file,
+ * Token storage shared by the CLI and the desktop app: one small JSON file,
  * written atomically and privately. It knows nothing about HTTP.
  */
-#include "cli/state.h"
+#include "lib/signin.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,7 +35,7 @@ static char *state_dir(void)
     return xasprintf("%s/.config/stint", home);
 }
 
-char *cli_state_path(void)
+char *st_signin_path(void)
 {
     char *dir = state_dir();
     char *path;
@@ -71,9 +71,9 @@ out:
     return r;
 }
 
-int cli_state_load(struct cli_state *ret)
+int st_signin_load(struct st_signin *ret)
 {
-    char *path = cli_state_path();
+    char *path = st_signin_path();
     char *buf = NULL;
     json_t *root = NULL;
     const char *server, *token, *email;
@@ -97,17 +97,17 @@ int cli_state_load(struct cli_state *ret)
         r = -EINVAL;
         goto out;
     }
-    if (sb.st_size > CLI_STATE_MAX_BYTES) {
+    if (sb.st_size > ST_SIGNIN_MAX_BYTES) {
         r = -EFBIG;
         goto out;
     }
-    buf = xmalloc(CLI_STATE_MAX_BYTES + 1);
-    n = read(fd, buf, CLI_STATE_MAX_BYTES + 1);
+    buf = xmalloc(ST_SIGNIN_MAX_BYTES + 1);
+    n = read(fd, buf, ST_SIGNIN_MAX_BYTES + 1);
     if (n < 0) {
         r = -errno;
         goto out;
     }
-    if (n > CLI_STATE_MAX_BYTES) {
+    if (n > ST_SIGNIN_MAX_BYTES) {
         r = -EFBIG;
         goto out;
     }
@@ -125,7 +125,7 @@ int cli_state_load(struct cli_state *ret)
     r = 0;
 out:
     if (buf) {
-        explicit_bzero(buf, CLI_STATE_MAX_BYTES + 1);
+        explicit_bzero(buf, ST_SIGNIN_MAX_BYTES + 1);
         free(buf);
     }
     json_decref(root);
@@ -150,7 +150,7 @@ static int write_all(int fd, const char *p, size_t len)
     return 0;
 }
 
-int cli_state_save(const struct cli_state *st)
+int st_signin_save(const struct st_signin *st)
 {
     char *dir = state_dir();
     char *path = NULL;
@@ -218,9 +218,9 @@ out:
     return r;
 }
 
-int cli_state_remove(void)
+int st_signin_remove(void)
 {
-    char *path = cli_state_path();
+    char *path = st_signin_path();
     int r = 0;
 
     if (!path)
@@ -231,7 +231,7 @@ int cli_state_remove(void)
     return r;
 }
 
-void cli_state_release(struct cli_state *st)
+void st_signin_release(struct st_signin *st)
 {
     if (st->token) {
         explicit_bzero(st->token, strlen(st->token));

@@ -1,0 +1,463 @@
+#!/usr/bin/env python3
+"""Integration test of the desktop app (stint-tracker): the real GTK 4 app
+on its own Xvfb (1280x1024) and session bus, against a real stintd with
+30-second segments, driven with xdotool as a person would: typing into the
+sign-in form, Ctrl+M for the memo, Ctrl+Space to start and stop, Ctrl+W and
+Ctrl+Q.
+
+What the app shows is read from the app itself: GtkApplication exports
+dev.stint.Tracker.State.Get() on the session bus, a JSON string of the
+window's labels, the bars as drawn, the dialogs open (read with gdbus).
+Waits poll for a condition with a deadline; nothing sleeps in its place.
+
+Covers: sign in through the form (a wrong password first), the sign-in
+shared with the CLI both ways (also while the app runs: `stint logout` and
+`stint login` in a terminal sign it out and in); tracking with xdotool input moving the bars;
+a screenshot taken, shown as the thumbnail and uploaded; stop; the idle
+prompt with a one-minute threshold, answered; a second tracker on the same
+journal said clearly, and the app taking over once it quits; closing the
+window keeps tracking in the background, launching again shows it, Quit asks
+first. Window screenshots go to $STINT_BUILD_ROOT/desktop-shots/*.png.
+
+Fails (does not skip) when the app was not built: CI installs GTK 4.
+"""
+import ast
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+from harness import BUILD, STINT, Server, eq, tap
+
+APP = os.path.join(BUILD, "desktop", "stint-tracker")
+SHOTS = os.path.join(BUILD, "desktop-shots")
+SEG = 30
+WINDOW_NAME = "^stint Tracker$"
+
+_env = None
+
+
+def wait_for(cond, timeout, step=0.1):
+    """Polls cond() until it is true or timeout seconds pass; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(step)
+
+
+def desktop_env():
+    """An Xvfb display and a session bus for the whole file; the environment to run in."""
+    global _env
+    if _env:
+        return _env
+    if not os.path.exists(APP):
+        raise AssertionError(f"{APP} was not built: install libgtk-4-dev (>= 4.8) and "
+                             "libsoup-3.0-dev (scripts/deps.sh) and reconfigure")
+    for tool in ("Xvfb", "xdotool", "xsetroot", "dbus-daemon", "gdbus", "import"):
+        if not shutil.which(tool):
+            raise AssertionError(f"{tool} is not installed (scripts/deps.sh installs it)")
+    rfd, wfd = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(wfd), "-screen", "0", "1280x1024x24",
+                             "-nolisten", "tcp", "-noreset"], pass_fds=(wfd,),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(wfd)
+    with os.fdopen(rfd) as f:
+        number = f.readline().strip()
+    assert number, "Xvfb did not start"
+    rfd, wfd = os.pipe()
+    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", f"--print-address={wfd}"],
+                           pass_fds=(wfd,), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    os.close(wfd)
+    with os.fdopen(rfd) as f:
+        address = f.readline().strip()
+    assert address, "dbus-daemon did not start"
+    import atexit
+    atexit.register(lambda: [(p.terminate(), p.wait()) for p in (bus, xvfb)])
+    env = dict(os.environ, DISPLAY=f":{number}", DBUS_SESSION_BUS_ADDRESS=address,
+               GDK_BACKEND="x11", GSK_RENDERER="cairo", GTK_A11Y="none", NO_AT_BRIDGE="1",
+               # GTK and fontconfig keep caches for the life of the process: not leaks of ours.
+               ASAN_OPTIONS="detect_leaks=0:" + os.environ.get("ASAN_OPTIONS", ""))
+    for k in ("WAYLAND_DISPLAY", "STINT_SERVER", "STINT_IDLE_MINUTES", "STINT_QUOTA_KB"):
+        env.pop(k, None)
+    assert wait_for(lambda: subprocess.run(["xdotool", "getmouselocation"], env=env,
+                                           capture_output=True).returncode == 0, 10)
+    # A desktop colour, so that screenshots (the app's and the tracker's) look like a desktop.
+    subprocess.run(["xsetroot", "-solid", "#33658a"], env=env, check=True, capture_output=True,
+                   timeout=60)
+    os.makedirs(SHOTS, exist_ok=True)
+    _env = env
+    return env
+
+
+def xdo(*args):
+    subprocess.run(["xdotool", *args], env=desktop_env(), check=True, capture_output=True,
+                   timeout=20)
+
+
+class Person:
+    """A freelancer with a contract on srv and their own XDG dirs (not signed in yet)."""
+
+    def __init__(self, srv, **terms):
+        self.srv = srv
+        self.client = srv.user("client", name="Acme Studio")
+        self.user = srv.user("freelancer", name="Frida Lancer")
+        t = {"title": "Landing page redesign", "tags": ["design", "code"],
+             "weekly_limit_s": 40 * 3600}
+        t.update(terms)
+        self.contract = srv.contract(self.client, self.user, **t)
+        self.home = tempfile.mkdtemp(prefix="stint-desk-")
+        import atexit
+        atexit.register(shutil.rmtree, self.home, True)
+        self.env = dict(desktop_env(), HOME=self.home,
+                        XDG_CONFIG_HOME=os.path.join(self.home, "config"),
+                        XDG_DATA_HOME=os.path.join(self.home, "data"),
+                        STINT_SERVER=srv.url)
+
+    @property
+    def auth_path(self):
+        return os.path.join(self.home, "config", "stint", "auth.json")
+
+    def cli(self, *args, input=None, timeout=60):
+        return subprocess.run([STINT, *args], capture_output=True, text=True, env=self.env,
+                              input=input, timeout=timeout)
+
+    def login_cli(self):
+        r = self.cli("login", "--email", self.user["email"], "--password-stdin",
+                     input=self.user["password"] + "\n")
+        assert r.returncode == 0, r.stderr
+
+    def settings(self, text):
+        os.makedirs(os.path.join(self.home, "config", "stint"), exist_ok=True)
+        with open(os.path.join(self.home, "config", "stint", "tracker.conf"), "w") as f:
+            f.write(text)
+
+    def diary(self):
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        yesterday = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400))
+        r = self.srv.get(f"contracts/{self.contract['id']}/diary?from={yesterday}&to={today}"
+                         "&tz=UTC", self.client["token"])
+        assert r.status == 200, r
+        return r.json["segments"]
+
+
+class App:
+    """A running stint-tracker; its output is collected, its state read over D-Bus."""
+
+    def __init__(self, person, args=()):
+        self.env = person.env
+        self.proc = subprocess.Popen([APP, *args], env=self.env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+        self.out = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        self.wait(lambda s: s.get("window", {}).get("visible"), 30, "the window to show")
+        self.window = self._window_id()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.out.append(line.rstrip("\n"))
+
+    def _window_id(self):
+        r = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--name",
+                            WINDOW_NAME], env=self.env, capture_output=True, text=True,
+                           timeout=30)
+        assert r.returncode == 0 and r.stdout.strip(), f"no window: {r.stderr} {self.out}"
+        return r.stdout.split()[0]
+
+    def state(self):
+        """What the app shows, or None while it is not on the bus."""
+        r = subprocess.run(["gdbus", "call", "--session", "--dest", "dev.stint.Tracker",
+                            "--object-path", "/dev/stint/Tracker", "--method",
+                            "dev.stint.Tracker.State.Get"], env=self.env, capture_output=True,
+                           text=True, timeout=20)
+        if r.returncode != 0:
+            return None
+        return json.loads(ast.literal_eval(r.stdout.strip())[0])
+
+    def wait(self, pred, timeout, what):
+        last = [None]
+
+        def check():
+            assert self.proc.poll() is None, f"the app exited ({self.proc.returncode}): {self.out}"
+            s = self.state()
+            last[0] = s
+            try:
+                return s is not None and pred(s)
+            except (KeyError, TypeError, IndexError):
+                return False
+        assert wait_for(check, timeout, 0.2), \
+            f"waited {timeout} s for {what}; state={json.dumps(last[0])[:3000]} out={self.out}"
+        return last[0]
+
+    def action(self, name, *params):
+        args = "[" + ", ".join(f"<{json.dumps(p)}>" for p in params) + "]"
+        r = subprocess.run(["gdbus", "call", "--session", "--dest", "dev.stint.Tracker",
+                            "--object-path", "/dev/stint/Tracker", "--method",
+                            "org.gtk.Actions.Activate", name, args, "{}"], env=self.env,
+                           capture_output=True, text=True, timeout=20)
+        assert r.returncode == 0, r.stderr
+
+    def focus(self):
+        xdo("windowfocus", "--sync", self.window)
+
+    def keys(self, *keys):
+        self.focus()
+        xdo("key", "--clearmodifiers", *keys)
+
+    def type(self, text):
+        self.focus()
+        xdo("type", "--delay", "10", text)
+
+    def painted(self):
+        """Returns once the app's windows have painted what state() says."""
+        r = subprocess.run(["gdbus", "call", "--session", "--dest", "dev.stint.Tracker",
+                            "--object-path", "/dev/stint/Tracker", "--method",
+                            "dev.stint.Tracker.State.Sync"], env=self.env, capture_output=True,
+                           text=True, timeout=20)
+        assert r.returncode == 0, r.stderr
+
+    def shot(self, name, window=None):
+        """Saves a picture of the window for people to look at."""
+        self.painted()
+        path = os.path.join(SHOTS, name + ".png")
+        args = ["import", "-window", window or self.window, path]
+        subprocess.run(args, env=self.env, check=True, capture_output=True, timeout=60)
+        assert os.path.getsize(path) > 1000, path
+        return path
+
+    def screen_shot(self, name, width=900, height=960):
+        """The screen's top left: the window with its dialogs (no window manager places them)."""
+        self.painted()
+        path = os.path.join(SHOTS, name + ".png")
+        subprocess.run(["import", "-window", "root", "-crop", f"{width}x{height}+0+0", path],
+                       env=self.env, check=True, capture_output=True, timeout=60)
+        return path
+
+    def terminate(self, timeout=60):
+        """SIGTERM: the app stops the timer (the partial bucket is kept), flushes, exits 0."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(timeout=timeout)
+        self.reader.join(timeout=10)
+        return rc
+
+
+def start_tracking(app, memo):
+    app.keys("ctrl+m")
+    app.type(memo)
+    app.keys("ctrl+space")
+    return app.wait(lambda s: s["tracking"] and s["window"]["state"].startswith("Tracking"), 30,
+                    "the timer to run")
+
+
+@tap.test
+def test_sign_in_through_the_form():
+    srv = Server(segment_s=SEG)
+    p = Person(srv)
+    app = App(p)
+    try:
+        s = app.wait(lambda s: s["window"]["page"] == "signin", 10, "the sign-in page")
+        assert not s["signed_in"], s
+        app.shot("01-sign-in")
+        # The server is filled in from $STINT_SERVER; the focus is in the email field.
+        app.type(p.user["email"])
+        app.keys("Tab")
+        app.type("not the password")
+        app.keys("Return")
+        s = app.wait(lambda s: "wrong" in s["window"]["signin_message"], 20,
+                     "the wrong password to be said")
+        assert not s["signed_in"] and not os.path.exists(p.auth_path), s
+        app.shot("02-sign-in-wrong-password")
+        app.keys("ctrl+a")
+        app.type(p.user["password"])
+        app.keys("Return")
+        s = app.wait(lambda s: s["signed_in"] and s["window"]["page"] == "timer" and
+                     s["window"]["contract_id"] == p.contract["id"], 20, "the timer page")
+        eq(s["email"], p.user["email"], "email")
+        eq(s["busy"], False, "busy")
+        app.wait(lambda s: s["window"]["week"].startswith("0:00 of 40:00"), 20, "the week")
+        app.shot("03-signed-in")
+        # The sign-in is the CLI's: one file, private, that `stint` uses as it is...
+        eq(os.stat(p.auth_path).st_mode & 0o777, 0o600, "auth.json mode")
+        r = p.cli("whoami")
+        assert r.returncode == 0 and p.user["email"] in r.stdout, (r.stdout, r.stderr)
+        # ...and what the CLI does to it, the running app follows.
+        r = p.cli("logout")
+        assert r.returncode == 0, r.stderr
+        app.wait(lambda s: not s["signed_in"] and s["window"]["page"] == "signin" and
+                 "signed out" in s["window"]["signin_message"], 20, "the app to sign out")
+        p.login_cli()
+        app.wait(lambda s: s["signed_in"] and s["window"]["page"] == "timer" and
+                 s["window"]["contract_id"] == p.contract["id"], 20, "the app to sign in again")
+    finally:
+        app.terminate()
+
+
+@tap.test
+def test_track_input_screenshot_stop():
+    srv = Server(segment_s=SEG)
+    p = Person(srv)
+    p.login_cli()  # `stint login` signs the app in too
+    app = App(p)
+    try:
+        app.wait(lambda s: s["signed_in"] and s["window"]["contract_id"] == p.contract["id"],
+                 20, "the app to be signed in by the CLI's login")
+        start_tracking(app, "Hero section of the landing page")
+        # Input moves the bars: keys and pointer motion, counted (never recorded).
+        deadline = time.monotonic() + 40
+        moved = None
+        while time.monotonic() < deadline and not moved:
+            xdo("mousemove_relative", "--", "6", "0")
+            xdo("key", "shift")
+            time.sleep(0.3)
+            xdo("mousemove_relative", "--", "-6", "0")
+            s = app.state()
+            moved = s and any(b["input"] and b["level"] > 0.2 for b in s["window"]["bars"])
+        assert moved, app.state()
+        s = app.wait(lambda s: s["activity"] >= 1 and s["window"]["activity_text"]
+                     .startswith("Activity"), 10, "the activity count")
+        # One screenshot per segment: it shows as the thumbnail.
+        s = app.wait(lambda s: s["last_shot_segment"] and s["window"]["shot_shown"], SEG + 15,
+                     "the thumbnail")
+        shot_segment = s["last_shot_segment"]
+
+        # A picture of the window while the bars of the current segment show input.
+        def busy_bars(s):
+            xdo("mousemove_relative", "--", "3", "0")
+            xdo("key", "shift")
+            xdo("mousemove_relative", "--", "-3", "0")
+            return sum(b["input"] for b in s["window"]["bars"]) >= 3
+        app.wait(busy_bars, SEG + 10, "three bars with input")
+        app.shot("04-tracking")
+        app.keys("ctrl+space")
+        s = app.wait(lambda s: not s["tracking"] and s["window"]["state"] == "Not tracking",
+                     20, "the timer to stop")
+        app.wait(lambda s: s["queue"] == 0 and s["window"]["queue_text"] == "All uploaded", 60,
+                 "the queue to drain")
+        app.shot("05-stopped")
+    finally:
+        rc = app.terminate()
+    eq(rc, 0, "exit status")
+    segs = p.diary()
+    assert segs, "no segment on the server"
+    for seg in segs:
+        eq(seg["memo"], "Hero section of the landing page", "memo")
+    assert sum(seg["tracked_s"] for seg in segs) > 0, segs
+    assert any(seg["activity"] >= 1 for seg in segs), segs
+    shot = next((seg for seg in segs if seg["id"] == shot_segment), None)
+    assert shot and (shot.get("screenshot") or {}).get("status") == "ok", segs
+    r = srv.get(f"segments/{shot_segment}/screenshot", p.client["token"])
+    assert r.status == 200 and r.body[:2] == b"\xff\xd8", r
+
+
+@tap.test
+def test_idle_prompt_limit_and_no_thumbnail():
+    srv = Server(segment_s=SEG)
+    p = Person(srv, weekly_limit_s=60)
+    p.login_cli()
+    # tracker.conf, as Preferences writes it: a one-minute idle threshold, no thumbnail.
+    p.settings("idle_minutes = 1\nshow_thumbnail = false\n")
+    app = App(p)
+    try:
+        s = app.wait(lambda s: s["signed_in"] and s["window"]["contract_id"], 20, "signed in")
+        assert not s["window"]["shot_card_visible"], s
+        eq(s["window"]["week"], "0:00 of 0:01 h", "week against the limit")
+        start_tracking(app, "Reading the brief")
+        # No input for a minute: the weekly limit of one minute is warned about on the way...
+        app.wait(lambda s: "weekly limit" in (s["window"]["banner"] or ""), 100,
+                 "the weekly-limit warning")
+        # ...and then the engine asks, and the app shows the prompt.
+        s = app.wait(lambda s: s["window"]["idle_prompt"] and
+                     s["window"]["state"].startswith("Idle since"), 100, "the idle prompt")
+        assert s["tracking"], s
+        assert s["last_shot_segment"] and not s["window"]["shot_shown"], s
+        app.screen_shot("06-idle-prompt")
+        app.action("idle-answer", "keep")
+        s = app.wait(lambda s: not s["window"]["idle_prompt"] and
+                     s["window"]["state"].startswith("Tracking"), 10, "the prompt to close")
+        assert s["tracking"], s
+    finally:
+        rc = app.terminate()
+    eq(rc, 0, "exit status")
+    segs = p.diary()
+    assert segs and all(seg["memo"] == "Reading the brief" for seg in segs), segs
+    assert any("idle_kept" in seg["flags"] for seg in segs), segs
+
+
+@tap.test
+def test_second_tracker_is_said():
+    srv = Server(segment_s=SEG)
+    p = Person(srv)
+    p.login_cli()
+    track = subprocess.Popen([STINT, "track", "--contract", p.contract["id"], "--memo",
+                              "from the terminal"], env=p.env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        line = track.stdout.readline()
+        assert line.startswith("tracking contract"), (line, track.stderr.read())
+        app = App(p)
+        try:
+            s = app.wait(lambda s: s["busy"] and "Another stint tracker" in
+                         (s["window"]["banner"] or "") and s["window"]["contract_id"], 20,
+                         "the busy banner")
+            assert str(track.pid) in s["window"]["banner"], s
+            assert not s["window"]["can_toggle"], s
+            app.shot("07-another-tracker")
+            track.send_signal(signal.SIGINT)
+            track.wait(timeout=60)
+            # The app looks again by itself and takes over the journal.
+            s = app.wait(lambda s: s["engine"] and not s["busy"] and s["window"]["can_toggle"],
+                         20, "the app to take over")
+            assert s["window"]["banner"] is None, s
+        finally:
+            app.terminate()
+    finally:
+        if track.poll() is None:
+            track.kill()
+            track.wait()
+        track.stdout.close()
+        track.stderr.close()
+
+
+@tap.test
+def test_close_keeps_tracking_and_quit_asks():
+    srv = Server(segment_s=SEG)
+    p = Person(srv)
+    p.login_cli()
+    app = App(p)
+    try:
+        app.wait(lambda s: s["signed_in"] and s["window"]["contract_id"], 20, "signed in")
+        start_tracking(app, "Background work")
+        # Closing the window keeps tracking: the app stays, hidden, and says so.
+        app.keys("ctrl+w")
+        s = app.wait(lambda s: s["background"] and not s["window"]["visible"], 10,
+                     "the window to hide")
+        assert s["tracking"], s
+        # Launching the app again shows the running one's window.
+        second = subprocess.run([APP], env=p.env, capture_output=True, text=True, timeout=30)
+        eq(second.returncode, 0, f"second launch: {second.stderr}")
+        s = app.wait(lambda s: s["window"]["visible"] and not s["background"], 10,
+                     "the window to come back")
+        assert s["tracking"], s
+        # Quit asks first while the timer runs; Escape keeps tracking.
+        app.keys("ctrl+q")
+        app.wait(lambda s: s["quit_dialog"], 10, "the quit question")
+        app.screen_shot("08-quit-asks", 900, 960)
+        xdo("key", "Escape")
+        s = app.wait(lambda s: not s["quit_dialog"], 10, "the question to close")
+        assert s["tracking"] and app.proc.poll() is None, s
+    finally:
+        rc = app.terminate()
+    eq(rc, 0, "exit status")
+    segs = p.diary()
+    assert segs and all(seg["memo"] == "Background work" for seg in segs), segs
+
+
+tap.main()

@@ -377,7 +377,13 @@ static int close_segment(struct tk_recorder *r, bool final)
  */
 static void advance(struct tk_recorder *r, int64_t from, int64_t to, const struct tk_activity *act)
 {
-    int64_t pos = from;
+    /*
+     * Input is read on the tick, so all we know is that it came between
+     * from and to; it goes to the bucket that holds the middle of that
+     * span. Ticks fall on bucket ends, so a span rarely straddles one by
+     * more than the scheduler's delay, and the middle is on the right side.
+     */
+    int64_t pos = from, mid = from + (to - from) / 2;
     bool act_added = false;
 
     while (r->running && r->have_seg && pos < to) {
@@ -403,7 +409,7 @@ static void advance(struct tk_recorder *r, int64_t from, int64_t to, const struc
         r->seg.ms[r->cur] += step - pos;
         if (r->seg.ms[r->cur] > r->bucket_ms)
             r->seg.ms[r->cur] = r->bucket_ms;
-        if (step == to && act) {
+        if (act && !act_added && mid < bend) {
             r->seg.s.b[r->cur].keys += act->keys;
             r->seg.s.b[r->cur].mouse += act->mouse;
             r->seg.s.b[r->cur].synthetic += act->synthetic;

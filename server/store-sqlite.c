@@ -55,6 +55,7 @@ struct store {
     pthread_mutex_t mu;
     pthread_cond_t cv_work;
     pthread_cond_t cv_done;
+    int waiting; /* callers inside store_write: store_free waits for them to leave */
     struct job *head, *tail;
     bool stopping;
 
@@ -338,10 +339,13 @@ static void run_group(struct store *s, struct job *jobs)
         fail_group(jobs, commit_rc);
     }
 out:
+    /* store_get_stats reads these under the lock from other threads. */
+    pthread_mutex_lock(&s->mu);
     s->stats.commits++;
     s->stats.writes += n;
     if (n > s->stats.max_group)
         s->stats.max_group = n;
+    pthread_mutex_unlock(&s->mu);
 }
 
 static void *writer_main(void *arg)
@@ -429,6 +433,11 @@ void store_free(struct store *s)
     pthread_cond_signal(&s->cv_work);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->writer_thread, NULL);
+    /* Every job is done; wait for their callers to leave store_write. */
+    pthread_mutex_lock(&s->mu);
+    while (s->waiting > 0)
+        pthread_cond_wait(&s->cv_done, &s->mu);
+    pthread_mutex_unlock(&s->mu);
     st_debug("store: %llu writes in %llu commits (largest group %llu)",
              (unsigned long long)s->stats.writes, (unsigned long long)s->stats.commits,
              (unsigned long long)s->stats.max_group);
@@ -461,9 +470,13 @@ int store_write(struct store *s, store_fn fn, void *arg)
     else
         s->head = &j;
     s->tail = &j;
+    s->waiting++;
     pthread_cond_signal(&s->cv_work);
     while (!j.done)
         pthread_cond_wait(&s->cv_done, &s->mu);
+    /* The last one out tells store_free, which may be waiting to tear down. */
+    if (--s->waiting == 0 && s->stopping)
+        pthread_cond_broadcast(&s->cv_done);
     pthread_mutex_unlock(&s->mu);
     return j.result;
 }

@@ -29,7 +29,11 @@ struct store_stmt;
 
 /* Opens (creating it if needed) the store in directory dir and migrates the schema. */
 int store_open(const char *dir, struct store **ret_store);
-/* Stops the writer (finishing queued writes) and closes everything. Accepts NULL. */
+/*
+ * Stops the writer (finishing queued writes, whose callers it lets return)
+ * and closes everything. Accepts NULL. No new store_write() or store_read()
+ * may start once it has been called.
+ */
 void store_free(struct store *s);
 
 /*

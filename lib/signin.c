@@ -2,6 +2,7 @@
  * Token storage shared by the CLI and the desktop app: one small JSON file,
  * written atomically and privately. It knows nothing about HTTP.
  */
+#include "lib/str.h"
 #include "lib/signin.h"
 
 #include <errno.h>
@@ -47,29 +48,6 @@ char *st_signin_path(void)
     return path;
 }
 
-/* mkdir -p with mode 0700 for every directory it creates. */
-static int make_dirs(const char *dir)
-{
-    char *p = xstrdup(dir);
-    int r = 0;
-
-    for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char saved = *s;
-        *s = '\0';
-        if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-            r = -errno;
-            goto out;
-        }
-        *s = saved;
-        if (saved == '\0')
-            break;
-    }
-out:
-    free(p);
-    return r;
-}
 
 int st_signin_load(struct st_signin *ret)
 {
@@ -162,7 +140,7 @@ int st_signin_save(const struct st_signin *st)
 
     if (!dir)
         return -ENOENT;
-    r = make_dirs(dir);
+    r = st_mkdir_p(dir);
     if (r < 0)
         goto out;
     path = xasprintf("%s/auth.json", dir);

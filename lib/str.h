@@ -13,4 +13,7 @@
  */
 size_t st_strlcpy(char *dst, const char *src, size_t size);
 
+/* mkdir -p: creates dir and its missing parents, mode 0700; 0 or -errno. */
+int st_mkdir_p(const char *dir);
+
 #endif

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/str.h"
 #include "lib/uuid.h"
 #include "lib/xalloc.h"
 
@@ -129,28 +130,6 @@ char *tk_journal_default_dir(void)
     return xasprintf("%s/.local/share/stint", home);
 }
 
-/* mkdir -p, 0700 for what it creates. */
-static int make_dirs(const char *dir)
-{
-    char *p = xstrdup(dir);
-    int r = 0;
-
-    for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char saved = *s;
-        *s = '\0';
-        if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-            r = -errno;
-            break;
-        }
-        *s = saved;
-        if (saved == '\0')
-            break;
-    }
-    free(p);
-    return r;
-}
 
 static int db_error(struct tk_journal *j, int rc)
 {
@@ -325,7 +304,7 @@ int tk_journal_open(const char *dir, int flags, struct tk_journal **ret_j, char 
     j->lock_fd = -1;
     if (!readonly) {
         shots = xasprintf("%s/%s", dir, TK_JOURNAL_SHOTS);
-        if ((r = make_dirs(shots)) < 0) {
+        if ((r = st_mkdir_p(shots)) < 0) {
             snprintf(err, errlen, "cannot create '%s': %s", shots, strerror(-r));
             goto fail;
         }
@@ -663,7 +642,7 @@ int tk_journal_write_shot(struct tk_journal *j, const char *seg_id, const char *
     snprintf(rel, sizeof(rel), "%s/%s.%s", TK_JOURNAL_SHOTS, seg_id, ext);
     path = xasprintf("%s/%s", j->dir, rel);
     tmp = xasprintf("%s.tmp", path);
-    make_dirs(dir);
+    st_mkdir_p(dir);
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
         r = -errno;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/str.h"
 #include "lib/config.h"
 #include "lib/xalloc.h"
 #include "tracker/engine.h"
@@ -146,28 +147,6 @@ static bool is_default(const struct st_config_key *k, const struct st_config_key
     return strcmp(a, b) == 0 || (k->type == ST_CONFIG_INT && *(const int *)k->dst == 0);
 }
 
-/* mkdir -p, 0700 for what it creates. */
-static int make_dirs(const char *dir)
-{
-    char *p = xstrdup(dir);
-    int r = 0;
-
-    for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char saved = *s;
-        *s = '\0';
-        if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-            r = -errno;
-            break;
-        }
-        *s = saved;
-        if (saved == '\0')
-            break;
-    }
-    free(p);
-    return r;
-}
 
 int tk_settings_save(const struct tk_settings *in, char *err, size_t errlen)
 {
@@ -190,7 +169,7 @@ int tk_settings_save(const struct tk_settings *in, char *err, size_t errlen)
     }
     path = xasprintf("%s/tracker.conf", dir);
     tmp = xasprintf("%s/.tracker.conf.XXXXXX", dir);
-    if ((r = make_dirs(dir)) < 0 || (fd = mkstemp(tmp)) < 0 || !(out_f = fdopen(fd, "w"))) {
+    if ((r = st_mkdir_p(dir)) < 0 || (fd = mkstemp(tmp)) < 0 || !(out_f = fdopen(fd, "w"))) {
         r = r < 0 ? r : -errno;
         snprintf(err, errlen, "cannot write '%s': %s", path, strerror(-r));
         if (fd >= 0) {

@@ -60,4 +60,26 @@ void api_admin_verify(struct http_req *req, struct http_resp *resp);
 void api_admin_billing(struct http_req *req, struct http_resp *resp);
 void api_admin_charge(struct http_req *req, struct http_resp *resp);
 
+/* api-rooms.c */
+void api_rooms_list(struct http_req *req, struct http_resp *resp);
+void api_rooms_create(struct http_req *req, struct http_resp *resp);
+void api_rooms_get(struct http_req *req, struct http_resp *resp);
+void api_rooms_patch(struct http_req *req, struct http_resp *resp);
+void api_rooms_add_member(struct http_req *req, struct http_resp *resp);
+void api_rooms_remove_member(struct http_req *req, struct http_resp *resp);
+void api_rooms_read(struct http_req *req, struct http_resp *resp);
+
+/* api-messages.c */
+void api_messages_list(struct http_req *req, struct http_resp *resp);
+void api_messages_create(struct http_req *req, struct http_resp *resp);
+void api_messages_patch(struct http_req *req, struct http_resp *resp);
+void api_messages_delete(struct http_req *req, struct http_resp *resp);
+void api_search(struct http_req *req, struct http_resp *resp);
+
+/* api-files.c */
+void api_files_upload(struct http_req *req, struct http_resp *resp); /* ROUTE_STREAM */
+void api_files_get(struct http_req *req, struct http_resp *resp);
+void api_files_thumb(struct http_req *req, struct http_resp *resp);
+void api_rooms_files(struct http_req *req, struct http_resp *resp); /* GET /rooms/:id/files */
+
 #endif

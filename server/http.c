@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "lib/json.h"
@@ -47,6 +48,12 @@ struct req_ctx {
     size_t len, cap, max;
     bool too_large;
     bool replied; /* a response was queued early; ignore the rest */
+    bool streaming; /* a ROUTE_STREAM handler got BEGIN and still needs END or ABORT */
+    size_t streamed; /* body bytes passed to a ROUTE_STREAM handler */
+    /* What http_reply_upgrade asked for, kept for upgraded(). */
+    void (*upgrade_fn)(void *cls, int fd, const char *extra, size_t extra_len,
+                       struct MHD_UpgradeResponseHandle *urh);
+    void *upgrade_cls;
     struct http_req req;
 };
 
@@ -96,6 +103,27 @@ void http_reply_fd(struct http_resp *resp, int status, const char *type, int fd,
     resp->fd = fd;
     resp->len = len;
     resp->content_type = type;
+}
+
+void http_reply_upgrade(struct http_resp *resp,
+                        void (*fn)(void *cls, int fd, const char *extra, size_t extra_len,
+                                   struct MHD_UpgradeResponseHandle *urh),
+                        void *cls)
+{
+    http_reply_empty(resp, 101);
+    resp->upgrade_fn = fn;
+    resp->upgrade_cls = cls;
+}
+
+void http_upgrade_close(struct MHD_UpgradeResponseHandle *urh)
+{
+    MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+}
+
+size_t server_max_file_bytes(const struct server *srv)
+{
+    int mb = srv->cfg.max_file_mb > 0 ? srv->cfg.max_file_mb : 100;
+    return (size_t)mb * 1000 * 1000;
 }
 
 void http_add_header(struct http_resp *resp, const char *name, const char *value)
@@ -214,12 +242,37 @@ nomatch:
     return 0;
 }
 
+/* libmicrohttpd's upgrade handler: passes the socket to what the route asked for. */
+static void upgraded(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra_in,
+                     size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+    struct req_ctx *ctx = req_cls;
+
+    ctx->req.phase = HTTP_STREAM_NONE;
+    if (!ctx->upgrade_fn) {
+        MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+        return;
+    }
+    ctx->upgrade_fn(ctx->upgrade_cls, sock, extra_in, extra_in_size, urh);
+}
+
 static enum MHD_Result queue_resp(struct MHD_Connection *conn, struct http_resp *resp)
 {
     struct MHD_Response *r;
     enum MHD_Result ret;
     const char *type = resp->content_type;
 
+    if (resp->upgrade_fn) {
+        r = MHD_create_response_for_upgrade(upgraded, NULL);
+        if (!r)
+            return MHD_NO;
+        MHD_add_response_header(r, "Upgrade", "websocket");
+        for (int i = 0; i < resp->nheaders; i++)
+            MHD_add_response_header(r, resp->headers[i][0], resp->headers[i][1]);
+        ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
     if (resp->json) {
         char *s = json_dumps(resp->json, JSON_COMPACT);
         size_t n = strlen(s);
@@ -360,6 +413,86 @@ const struct route *http_route_find(const char *method, const char *path, char *
     return NULL;
 }
 
+static void fill_req(struct server *srv, struct MHD_Connection *conn, const char *url,
+                     const char *method, struct req_ctx *ctx)
+{
+    ctx->req.srv = srv;
+    ctx->req.method = method;
+    ctx->req.path = url;
+    ctx->req.content_type =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    ctx->req.conn = conn;
+}
+
+/* Queues what a handler replied and marks the request answered. */
+static enum MHD_Result send_reply(struct MHD_Connection *conn, struct req_ctx *ctx,
+                                  struct http_resp *resp)
+{
+    enum MHD_Result r;
+
+    if (resp->upgrade_fn) {
+        ctx->upgrade_fn = resp->upgrade_fn;
+        ctx->upgrade_cls = resp->upgrade_cls;
+    }
+    r = queue_resp(conn, resp);
+    resp_release(resp);
+    ctx->replied = true;
+    return r;
+}
+
+/* Ends a stream that will not get END: the handler frees its state. */
+static void stream_abort(struct req_ctx *ctx)
+{
+    if (!ctx->streaming)
+        return;
+    ctx->streaming = false;
+    ctx->req.phase = HTTP_STREAM_ABORT;
+    ctx->req.body = NULL;
+    ctx->req.body_len = 0;
+    ctx->route->fn(&ctx->req, &(struct http_resp){.fd = -1});
+}
+
+/* A ROUTE_STREAM request passed every check: its handler begins. */
+static enum MHD_Result stream_begin(struct server *srv, struct MHD_Connection *conn,
+                                    const char *url, const char *method, struct req_ctx *ctx)
+{
+    struct http_resp resp = {.status = 0, .fd = -1};
+
+    fill_req(srv, conn, url, method, ctx);
+    ctx->req.phase = HTTP_STREAM_BEGIN;
+    ctx->streaming = true;
+    ctx->route->fn(&ctx->req, &resp);
+    if (resp.status == 0) {
+        resp_release(&resp);
+        return MHD_YES;
+    }
+    stream_abort(ctx);
+    return send_reply(conn, ctx, &resp);
+}
+
+/* One piece of a streamed body; refuses past the cap or when the handler says so. */
+static enum MHD_Result stream_chunk(struct MHD_Connection *conn, struct req_ctx *ctx,
+                                    const char *data, size_t n)
+{
+    struct http_resp resp = {.status = 0, .fd = -1};
+
+    if (n > ctx->max - ctx->streamed) {
+        stream_abort(ctx);
+        return reply_now(conn, ctx, 413, "too_large", "the file is larger than this server takes");
+    }
+    ctx->streamed += n;
+    ctx->req.phase = HTTP_STREAM_CHUNK;
+    ctx->req.body = data;
+    ctx->req.body_len = n;
+    ctx->route->fn(&ctx->req, &resp);
+    if (resp.status == 0) {
+        resp_release(&resp);
+        return MHD_YES;
+    }
+    stream_abort(ctx);
+    return send_reply(conn, ctx, &resp);
+}
+
 /*
  * Finds the route, checks the query, the announced size and the token; refuses
  * (see refuse) when one of them is wrong.
@@ -394,7 +527,10 @@ static enum MHD_Result begin_request(struct server *srv, struct MHD_Connection *
         qc.bad[0])
         return refuse(conn, ctx, 400, "invalid_argument", qc.bad);
 
-    ctx->max = ctx->route->max_body ? ctx->route->max_body : SERVER_MAX_JSON;
+    if (ctx->route->flags & ROUTE_STREAM)
+        ctx->max = server_max_file_bytes(srv);
+    else
+        ctx->max = ctx->route->max_body ? ctx->route->max_body : SERVER_MAX_JSON;
     cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
         char *end;
@@ -417,6 +553,8 @@ static enum MHD_Result begin_request(struct server *srv, struct MHD_Connection *
         auth_token_hash(auth + 7, ctx->req.token_hash);
         ctx->req.authenticated = true;
     }
+    if (ctx->route->flags & ROUTE_STREAM)
+        return stream_begin(srv, conn, url, method, ctx);
     return MHD_YES;
 }
 
@@ -428,8 +566,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     struct server *srv = cls;
     struct req_ctx *ctx = *con_cls;
     struct http_resp resp = {.status = 500, .fd = -1};
-    enum MHD_Result r;
-
+    
     if (!ctx) { /* uri_seen normally made it; this is only a fallback */
         ctx = xcalloc(1, sizeof(*ctx));
         *con_cls = ctx;
@@ -448,6 +585,19 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
             return MHD_YES;
         }
         return reply_now(conn, ctx, ctx->refusal, ctx->refusal_code, ctx->refusal_msg);
+    }
+    if (ctx->streaming) {
+        if (*upload_data_size) {
+            size_t n = *upload_data_size;
+            *upload_data_size = 0;
+            return stream_chunk(conn, ctx, upload_data, n);
+        }
+        ctx->streaming = false;
+        ctx->req.phase = HTTP_STREAM_END;
+        ctx->req.body = NULL;
+        ctx->req.body_len = 0;
+        ctx->route->fn(&ctx->req, &resp);
+        return send_reply(conn, ctx, &resp);
     }
     if (*upload_data_size) {
         size_t n = *upload_data_size;
@@ -475,19 +625,11 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     if (!ctx->body)
         ctx->body = xcalloc(1, 1);
     ctx->body[ctx->len] = '\0';
-    ctx->req.srv = srv;
-    ctx->req.method = method;
-    ctx->req.path = url;
+    fill_req(srv, conn, url, method, ctx);
     ctx->req.body = ctx->body;
     ctx->req.body_len = ctx->len;
-    ctx->req.content_type =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    ctx->req.conn = conn;
     ctx->route->fn(&ctx->req, &resp);
-    r = queue_resp(conn, &resp);
-    resp_release(&resp);
-    ctx->replied = true;
-    return r;
+    return send_reply(conn, ctx, &resp);
 }
 
 /*
@@ -528,6 +670,7 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
 
     if (!ctx)
         return;
+    stream_abort(ctx); /* the client went away mid-body */
     for (int i = 0; i < HTTP_MAX_PARAMS; i++)
         free(ctx->param_copies[i]);
     free(ctx->body);
@@ -539,15 +682,23 @@ int http_start(struct server *srv, int *ret_port)
 {
     struct sockaddr_in addr = {.sin_family = AF_INET};
     const union MHD_DaemonInfo *info;
+    struct rlimit nofile;
 
+    /* WebSockets hold a descriptor each: take what the hard limit allows. */
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     addr.sin_port = htons((uint16_t)srv->cfg.listen_port);
     if (inet_pton(AF_INET, srv->cfg.listen_addr, &addr.sin_addr) != 1)
         return -EINVAL;
     daemon_handle = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE, 0,
+        NULL, NULL,
         access_handler, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)srv->cfg.connection_timeout_s, MHD_OPTION_CONNECTION_LIMIT, 4000u,
+        (unsigned)srv->cfg.connection_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)(4000 + (srv->cfg.ws_max_connections > 0 ? srv->cfg.ws_max_connections : 0)),
         MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL, MHD_OPTION_URI_LOG_CALLBACK, uri_seen,
         NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     if (!daemon_handle)

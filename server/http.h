@@ -19,6 +19,16 @@
 
 struct server;
 struct MHD_Connection;
+struct MHD_UpgradeResponseHandle;
+
+/* The phases of a ROUTE_STREAM handler (see below). */
+enum http_stream_phase {
+    HTTP_STREAM_NONE = 0, /* not a streaming route */
+    HTTP_STREAM_BEGIN,    /* headers checked, token valid, no body yet */
+    HTTP_STREAM_CHUNK,    /* body/body_len hold the next piece of the body */
+    HTTP_STREAM_END,      /* the whole body was passed; reply now */
+    HTTP_STREAM_ABORT,    /* the request ends without END (cap passed, client gone) */
+};
 
 #define HTTP_MAX_PARAMS 4
 #define HTTP_MAX_HEADERS 6
@@ -36,6 +46,15 @@ struct http_req {
     struct user user;        /* valid when authenticated */
     char token_hash[65];     /* the stored form of the token used, when authenticated */
     struct MHD_Connection *conn;
+    /*
+     * ROUTE_STREAM handlers are called once per phase, on the same req:
+     * BEGIN (may set stream_state; replying there refuses the request and
+     * no other phase but ABORT follows), CHUNK for each piece (replying
+     * there refuses too), then END (the reply) or ABORT (free stream_state,
+     * no reply). The body is capped at server_max_file_bytes().
+     */
+    enum http_stream_phase phase;
+    void *stream_state;
 };
 
 struct http_resp {
@@ -48,6 +67,10 @@ struct http_resp {
     const char *headers[HTTP_MAX_HEADERS][2];
     char *header_values[HTTP_MAX_HEADERS]; /* owned copies */
     int nheaders;
+    /* Set by http_reply_upgrade: answer 101 and hand the socket over. */
+    void (*upgrade_fn)(void *cls, int fd, const char *extra, size_t extra_len,
+                       struct MHD_UpgradeResponseHandle *urh);
+    void *upgrade_cls;
 };
 
 typedef void (*http_handler)(struct http_req *req, struct http_resp *resp);
@@ -55,6 +78,8 @@ typedef void (*http_handler)(struct http_req *req, struct http_resp *resp);
 enum {
     ROUTE_AUTH = 1 << 0,     /* a valid token is required */
     ROUTE_RAW_BODY = 1 << 1, /* the body is not JSON (images) */
+    ROUTE_STREAM = 1 << 2,   /* the body is streamed to the handler (see enum http_stream_phase) */
+    ROUTE_UPGRADE = 1 << 3,  /* may answer 101 and take the socket (http_reply_upgrade) */
 };
 
 struct route {
@@ -98,6 +123,23 @@ void http_reply_bytes(struct http_resp *resp, int status, const char *type, void
 void http_reply_fd(struct http_resp *resp, int status, const char *type, int fd, size_t len);
 /* Adds a response header; the value is copied. */
 void http_add_header(struct http_resp *resp, const char *name, const char *value);
+
+/*
+ * Answers 101 Switching Protocols with resp's headers and, once it is sent,
+ * calls fn on a libmicrohttpd thread with the connection's socket (already
+ * non-blocking is not promised), the bytes the client sent after its
+ * request (extra) and the handle to pass to http_upgrade_close() when done.
+ * fn must not block. Only for ROUTE_UPGRADE routes.
+ */
+void http_reply_upgrade(struct http_resp *resp,
+                        void (*fn)(void *cls, int fd, const char *extra, size_t extra_len,
+                                   struct MHD_UpgradeResponseHandle *urh),
+                        void *cls);
+/* Closes an upgraded connection and releases it; from any thread, once. */
+void http_upgrade_close(struct MHD_UpgradeResponseHandle *urh);
+
+/* The largest body POST /files takes: cfg.max_file_mb MB (100 MB when unset). */
+size_t server_max_file_bytes(const struct server *srv);
 
 /* Common replies. */
 void http_reply_not_found(struct http_resp *resp);

@@ -27,6 +27,7 @@
 #include "server/jobs.h"
 #include "server/server.h"
 #include "server/store.h"
+#include "server/hub.h"
 #include "server/users.h"
 #include "server/web.h"
 
@@ -41,6 +42,8 @@ static struct server srv = {
         .threads = 32,
         .connection_timeout_s = 30,
         .platform_fee_bp = BILLING_FEE_BP_DEFAULT,
+        .max_file_mb = 100,
+        .ws_max_connections = 20000,
     },
 };
 
@@ -57,6 +60,9 @@ static const struct st_config_key config_keys[] = {
     {"platform_fee_bp", "STINTD_PLATFORM_FEE_BP", ST_CONFIG_INT, &srv.cfg.platform_fee_bp, 0, 0,
      BILLING_FEE_BP_MAX},
     {"web_dir", "STINTD_WEB_DIR", ST_CONFIG_STRING, srv.cfg.web_dir, sizeof(srv.cfg.web_dir), 0, 0},
+    {"max_file_mb", "STINTD_MAX_FILE_MB", ST_CONFIG_INT, &srv.cfg.max_file_mb, 0, 1, 16384},
+    {"ws_max_connections", "STINTD_WS_MAX_CONNECTIONS", ST_CONFIG_INT,
+     &srv.cfg.ws_max_connections, 0, 1, 1000000},
     {NULL, NULL, 0, NULL, 0, 0, 0},
 };
 
@@ -82,13 +88,15 @@ static void usage(FILE *f)
             "  --demo                  on an empty store, create demo accounts and a contract\n"
             "  --threads N             HTTP worker threads (default 32)\n"
             "  --platform-fee-bp N     the platform's fee in basis points (default 1000: 10%%)\n"
+            "  --max-file-mb N         the largest file a message may carry (default 100)\n"
             "  --web-dir DIR           the web app's files (default: the source tree's web/ when\n"
             "                          run from the build dir, else the installed one)\n"
             "  --log-level LEVEL       debug, info, warn or error\n"
             "  -h, --help              show this help\n"
             "\n"
             "Every option is also a setting (listen, data, segment_seconds, signup, threads,\n"
-            "connection_timeout, log_level, platform_fee_bp, web_dir) in the config file and an\n"
+            "connection_timeout, log_level, platform_fee_bp, web_dir, max_file_mb,\n"
+            "ws_max_connections) in the config file and an\n"
             "environment variable (STINTD_LISTEN, STINTD_DATA, ...). Flags win over the\n"
             "environment, which wins over the file.\n");
 }
@@ -130,7 +138,14 @@ static int serve(bool demo)
         st_error("cannot start the scheduler: %s", strerror(-r));
         return 1;
     }
+    /* The real-time hub (hub.h) before HTTP, which hands it upgraded sockets. */
+    if ((r = hub_start(&srv)) < 0) {
+        jobs_stop(&srv);
+        st_error("cannot start the WebSocket hub: %s", strerror(-r));
+        return 1;
+    }
     if ((r = http_start(&srv, &port)) < 0) {
+        hub_stop(&srv);
         jobs_stop(&srv);
         st_error("cannot listen on %s:%d: %s", srv.cfg.listen_addr, srv.cfg.listen_port,
                  strerror(-r));
@@ -147,6 +162,7 @@ static int serve(bool demo)
     while (!stop_requested)
         sigsuspend(&set);
     st_info("stopping");
+    hub_stop(&srv); /* closes every WebSocket (1001) so that http_stop does not wait */
     http_stop();
     jobs_stop(&srv);
     invoices_pdf_shutdown();
@@ -259,7 +275,8 @@ static int admin_cmd(int argc, char **argv)
 int main(int argc, char **argv)
 {
     enum { OPT_LISTEN = 256, OPT_DATA, OPT_CONFIG, OPT_SEGMENT, OPT_TEST_CLOCK, OPT_NO_SIGNUP,
-           OPT_DEMO, OPT_THREADS, OPT_LOG_LEVEL, OPT_FEE, OPT_WEB_DIR };
+           OPT_DEMO, OPT_THREADS, OPT_LOG_LEVEL, OPT_FEE, OPT_WEB_DIR,
+           OPT_MAX_FILE };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"data", required_argument, NULL, OPT_DATA},
@@ -272,6 +289,7 @@ int main(int argc, char **argv)
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"platform-fee-bp", required_argument, NULL, OPT_FEE},
         {"web-dir", required_argument, NULL, OPT_WEB_DIR},
+        {"max-file-mb", required_argument, NULL, OPT_MAX_FILE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -307,6 +325,9 @@ int main(int argc, char **argv)
             break;
         case OPT_WEB_DIR:
             name = "web_dir";
+            break;
+        case OPT_MAX_FILE:
+            name = "max_file_mb";
             break;
         case OPT_NO_SIGNUP:
             flag_name[nflags] = "signup";

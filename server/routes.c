@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "server/api.h"
+#include "server/hub.h"
 #include "server/server.h"
 #include "server/web.h"
 
@@ -14,6 +15,8 @@ static const char *const shot_query[] = {"size", NULL};
 static const char *const timesheet_query[] = {"week", "format", NULL};
 static const char *const dispute_query[] = {"state", NULL};
 static const char *const invoice_query[] = {"contract", NULL};
+static const char *const messages_query[] = {"before", "limit", NULL};
+static const char *const search_query[] = {"q", "limit", NULL};
 
 #define V1 "/api/v1"
 
@@ -63,6 +66,26 @@ const struct route http_routes[] = {
     {"POST", V1 "/admin/users/:id/verify", api_admin_verify, ROUTE_AUTH, 0, NULL},
     {"POST", V1 "/admin/users/:id/billing", api_admin_billing, ROUTE_AUTH, 0, NULL},
     {"POST", V1 "/admin/charges/:id", api_admin_charge, ROUTE_AUTH, 0, NULL},
+
+    {"GET", V1 "/rooms", api_rooms_list, ROUTE_AUTH, 0, NULL},
+    {"POST", V1 "/rooms", api_rooms_create, ROUTE_AUTH, 0, NULL},
+    {"GET", V1 "/rooms/:id", api_rooms_get, ROUTE_AUTH, 0, NULL},
+    {"PATCH", V1 "/rooms/:id", api_rooms_patch, ROUTE_AUTH, 0, NULL},
+    {"POST", V1 "/rooms/:id/members", api_rooms_add_member, ROUTE_AUTH, 0, NULL},
+    {"DELETE", V1 "/rooms/:id/members/:user", api_rooms_remove_member, ROUTE_AUTH, 0, NULL},
+    {"GET", V1 "/rooms/:id/files", api_rooms_files, ROUTE_AUTH, 0, NULL},
+    {"POST", V1 "/rooms/:id/read", api_rooms_read, ROUTE_AUTH, 0, NULL},
+    {"GET", V1 "/rooms/:id/messages", api_messages_list, ROUTE_AUTH, 0, messages_query},
+    {"POST", V1 "/rooms/:id/messages", api_messages_create, ROUTE_AUTH, 0, NULL},
+    {"PATCH", V1 "/messages/:id", api_messages_patch, ROUTE_AUTH, 0, NULL},
+    {"DELETE", V1 "/messages/:id", api_messages_delete, ROUTE_AUTH, 0, NULL},
+    {"GET", V1 "/search", api_search, ROUTE_AUTH, 0, search_query},
+    /* The body goes to the handler as it arrives, capped at max_file_mb. */
+    {"POST", V1 "/files", api_files_upload, ROUTE_AUTH | ROUTE_RAW_BODY | ROUTE_STREAM, 0, NULL},
+    {"GET", V1 "/files/:id", api_files_get, ROUTE_AUTH, 0, NULL},
+    {"GET", V1 "/files/:id/thumb", api_files_thumb, ROUTE_AUTH, 0, NULL},
+    /* The token comes in the first WebSocket message, not a header (browsers cannot set one). */
+    {"GET", V1 "/ws", api_ws, ROUTE_UPGRADE, 0, NULL},
 
     /* The web app (web.c), after the API: "/" and single-segment file names only. */
     {"GET", "/", web_serve, 0, 0, NULL},

@@ -14,6 +14,7 @@ struct store;
 struct blob_store;
 struct ratelimit;
 struct jobs;
+struct hub;
 
 #define SERVER_MAX_SCREENSHOT (4 * 1024 * 1024)
 #define SERVER_MAX_JSON (1024 * 1024)
@@ -31,6 +32,8 @@ struct server_config {
     int connection_timeout_s;
     int platform_fee_bp; /* the platform's fee in basis points (1000 = 10 %) */
     char web_dir[512];   /* the web app's static files (web.c) */
+    int max_file_mb;        /* the largest file POST /files takes, in MB (10^6 bytes) */
+    int ws_max_connections; /* WebSockets the hub holds at once */
 };
 
 struct server {
@@ -42,6 +45,9 @@ struct server {
     int64_t clock_offset_s;
     /* The scheduler of the weekly cycle (jobs.h) while serving; NULL otherwise. */
     struct jobs *jobs;
+    /* The WebSocket hub (hub.h) while serving; NULL otherwise (then events
+     * are only stored, and replayed to the next connection). */
+    struct hub *hub;
 };
 
 /*

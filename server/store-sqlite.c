@@ -18,7 +18,7 @@
 #include "lib/xalloc.h"
 #include "server/schema.h"
 
-#define CACHE_SIZE 256
+#define CACHE_SIZE 512
 #define MAX_READERS 32
 #define MAX_GROUP 1024
 

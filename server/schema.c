@@ -315,5 +315,24 @@ const char *const schema_migrations[] = {
     "CREATE TRIGGER messages_fts_upd AFTER UPDATE OF text ON messages BEGIN"
     "  INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.seq, old.text);"
     "  INSERT INTO messages_fts(rowid, text) VALUES (new.seq, new.text); END;",
+    /* 3: diary_gen moves whenever what a contract's diary shows may change
+     * (its segments, its weekly limit, its screenshot setting), so a week
+     * rendered at one diary_gen is current exactly while it holds
+     * (diary-cache.h). Triggers, so that no write path can forget. */
+    "ALTER TABLE contracts ADD COLUMN diary_gen INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TRIGGER segments_gen_ins AFTER INSERT ON segments BEGIN"
+    "  UPDATE contracts SET diary_gen = diary_gen + 1 WHERE id = new.contract_id; END;"
+    "CREATE TRIGGER segments_gen_upd AFTER UPDATE ON segments BEGIN"
+    "  UPDATE contracts SET diary_gen = diary_gen + 1 WHERE id = new.contract_id; END;"
+    "CREATE TRIGGER segments_gen_del AFTER DELETE ON segments BEGIN"
+    "  UPDATE contracts SET diary_gen = diary_gen + 1 WHERE id = old.contract_id; END;"
+    "CREATE TRIGGER limits_gen_ins AFTER INSERT ON contract_limits BEGIN"
+    "  UPDATE contracts SET diary_gen = diary_gen + 1 WHERE id = new.contract_id; END;"
+    "CREATE TRIGGER limits_gen_upd AFTER UPDATE ON contract_limits BEGIN"
+    "  UPDATE contracts SET diary_gen = diary_gen + 1 WHERE id = new.contract_id; END;"
+    "CREATE TRIGGER limits_gen_del AFTER DELETE ON contract_limits BEGIN"
+    "  UPDATE contracts SET diary_gen = diary_gen + 1 WHERE id = old.contract_id; END;"
+    "CREATE TRIGGER contracts_gen_shots AFTER UPDATE OF screenshots_enabled ON contracts BEGIN"
+    "  UPDATE contracts SET diary_gen = diary_gen + 1 WHERE id = new.id; END;",
     NULL,
 };

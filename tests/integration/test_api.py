@@ -764,6 +764,57 @@ def test_delete_segment_by_freelancer_only():
                  "not_found", "PATCH a deleted segment")
 
 
+@tap.test
+def test_diary_never_shows_a_stale_week():
+    """Weeks are served from a cache of rendered weeks (server/diary-cache.h):
+    after every kind of change, the next read shows it."""
+    w = world(weekly_limit_s=1200)
+    day = ("2026-11-25", "2026-11-25")
+    a = put_ok(w, at(WED, 9, 0), memo="first")
+    b = put_ok(w, at(WED, 9, 10), memo="second")
+
+    def seg_of(d, sid):
+        return next(s for s in d["segments"] if s["id"] == sid)
+
+    d = diary_ok(w, *day)
+    diary_ok(w, *day)  # read twice: the second comes from the cache
+    eq(seg_of(d, a)["memo"], "first", "memo before")
+    # A memo edit.
+    eq(w.srv.patch(f"segments/{a}", {"memo": "edited"}, w.fl["token"]).status, 200, "PATCH")
+    eq(seg_of(diary_ok(w, *day), a)["memo"], "edited", "memo edit shows at once")
+    # A new segment over the limit.
+    c = put_ok(w, at(WED, 9, 20))
+    d = diary_ok(w, *day)
+    eq([s["id"] for s in d["segments"]], [a, b, c], "new segment listed")
+    eq((d["totals"]["billable_s"], d["totals"]["over_limit_s"]), (1200, 600), "over the limit")
+    # The limit raised: billable changes though no segment did.
+    eq(w.srv.patch(f"contracts/{w.cid}", {"weekly_limit_s": 3600}, w.client["token"]).status,
+       200, "raise the limit")
+    d = diary_ok(w, *day)
+    eq((d["totals"]["billable_s"], d["totals"]["over_limit_s"]), (1800, 0), "limit raise shows")
+    # A screenshot arrives.
+    jpeg = image_bytes("jpg", 64, 48, "red")
+    r = w.srv.put(f"segments/{b}/screenshot", token=w.fl["token"], raw=jpeg, headers=JPEG_CT)
+    eq(r.status, 201, f"screenshot {r!r}")
+    shot = seg_of(diary_ok(w, *day), b).get("screenshot") or {}
+    eq(shot.get("url"), f"/api/v1/segments/{b}/screenshot", "screenshot shows at once")
+    # Screenshots turned off for the contract: the flag rule changes.
+    before = seg_of(diary_ok(w, *day), a)["flags"]
+    eq(w.srv.patch(f"contracts/{w.cid}", {"screenshots_enabled": False},
+                   w.client["token"]).status, 200, "screenshots off")
+    after = seg_of(diary_ok(w, *day), a)["flags"]
+    eq(after, seg_get(w, a)["flags"], "diary flags match the segment's after the change")
+    assert before != after or "no_screenshot" not in before, (before, after)
+    # A delete.
+    eq(w.srv.delete(f"segments/{c}", w.fl["token"]).status, 204, "DELETE")
+    d = diary_ok(w, *day)
+    eq([s["id"] for s in d["segments"]], [a, b], "deleted segment gone at once")
+    eq(d["totals"]["tracked_s"], 1200, "total drops at once")
+    # Another party's view of the same week is the same text.
+    eq(diary(w, *day, token=w.client["token"]).body, diary(w, *day).body,
+       "client and freelancer read the same diary")
+
+
 # ---- Screenshots ---------------------------------------------------------
 
 JPEG_CT = {"Content-Type": "image/jpeg"}

@@ -375,11 +375,13 @@ struct delete_ctx {
 
 static int unused_elsewhere(struct store_tx *tx, const char *blob)
 {
+    /* Files in messages share the blob store: the same bytes may be one of them too. */
     struct store_stmt *st = store_prepare(
-        tx, "SELECT 1 FROM segments WHERE (shot_blob = ? OR thumb_blob = ?) LIMIT 1");
+        tx, "SELECT 1 FROM segments WHERE (shot_blob = ? OR thumb_blob = ?)"
+            " UNION ALL SELECT 1 FROM files WHERE blob = ? OR thumb_blob = ? LIMIT 1");
 
-    store_bind_text(st, 1, blob);
-    store_bind_text(st, 2, blob);
+    for (int i = 1; i <= 4; i++)
+        store_bind_text(st, i, blob);
     return store_step(st) == 0;
 }
 

@@ -3,11 +3,15 @@
  */
 #include "lib/utc.h"
 #include "server/api.h"
+#include "server/hub.h"
 #include "server/server.h"
 
 void api_health(struct http_req *req, struct http_resp *resp)
 {
-    http_reply_json(resp, 200, json_pack("{s:s,s:s}", "status", "ok", "version", STINT_VERSION));
+    /* websockets: the connections the hub holds (tests and benchmarks watch it). */
+    http_reply_json(resp, 200,
+                    json_pack("{s:s,s:s,s:I}", "status", "ok", "version", STINT_VERSION,
+                              "websockets", (json_int_t)hub_connections(req->srv->hub)));
 }
 
 void api_config(struct http_req *req, struct http_resp *resp)

@@ -11,6 +11,7 @@
 #include "lib/uuid.h"
 #include "lib/utc.h"
 #include "lib/week.h"
+#include "server/rooms.h"
 #include "server/store.h"
 #include "server/users.h"
 
@@ -229,7 +230,10 @@ int contracts_insert(struct store_tx *tx, struct contract *c, int64_t limit, int
         store_bind_int(st, 2, limit);
     store_bind_int(st, 3, now);
     (void)from;
-    return store_run(st);
+    if ((r = store_run(st)) < 0)
+        return r;
+    /* The parties' room, made with the contract so that it is never missing. */
+    return rooms_create_for_contract(tx, c->id, c->title, c->client_id, c->freelancer_id, now);
 }
 
 json_t *contracts_to_json(struct store_tx *tx, const struct contract *c, int64_t now)

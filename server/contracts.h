@@ -66,7 +66,7 @@ int contracts_set_limit(struct store_tx *tx, const char *id, int64_t limit, int6
 int contracts_active_during(struct store_tx *tx, const char *id, int64_t from, int64_t to);
 /* Changes the state and records it in the history. */
 int contracts_set_state(struct store_tx *tx, struct contract *c, const char *state, int64_t now);
-/* Inserts a new contract (id filled in), its first state and first limit. */
+/* Inserts a new contract (id filled in), its first state and limit, and its room (rooms.h). */
 int contracts_insert(struct store_tx *tx, struct contract *c, int64_t limit, int64_t now);
 
 /* The contract object of API.md, with the limit in force at now. */

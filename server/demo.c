@@ -1,6 +1,7 @@
 /*
  * The demo data `make run` starts with: a client, a freelancer and an
- * active contract between them, created only on an empty store.
+ * active contract between them, with a week of diary and a conversation in
+ * the contract's room, created only on an empty store.
  */
 #include "server/demo.h"
 
@@ -16,6 +17,8 @@
 #include "server/auth.h"
 #include "server/blob.h"
 #include "server/image.h"
+#include "server/messages.h"
+#include "server/rooms.h"
 #include "server/segments.h"
 #include "server/contracts.h"
 #include "server/server.h"
@@ -171,6 +174,61 @@ static int seed_diary(struct store_tx *tx, struct demo *d, int64_t now)
     return 0;
 }
 
+/*
+ * The parties talking about the work in the contract's room over the last
+ * two days, the freelancer last, so that the client has something unread.
+ */
+static int seed_messages(struct store_tx *tx, struct demo *d, int64_t now)
+{
+    static const struct {
+        bool client;
+        int minutes_ago;
+        bool reply_to_previous;
+        const char *text;
+    } lines[] = {
+        {true, 2900, false,
+         "Hi Frankie, welcome aboard! The brief and the brand assets are here: "
+         "https://example.com/landing-brief"},
+        {false, 2885, false, "Thanks Dana! I'm starting with wireframes for the hero section."},
+        {true, 2883, false, "Great. Mobile first, please: most of our visitors are on phones."},
+        {false, 2500, false,
+         "First wireframes are up, with two options for the hero: the product shot, or a "
+         "customer quote."},
+        {true, 1500, false,
+         "Option B with the quote, definitely. Can the pricing table fit above the fold on "
+         "desktop?"},
+        {false, 1487, true,
+         "On desktop, yes. On mobile it comes right after the hero. Building the pricing "
+         "table component now."},
+        {false, 200, false,
+         "The pricing table is done, three tiers. A call tomorrow about the copy?"},
+        {true, 189, false, "Yes! 11:00 my time?"},
+        {false, 180, false, "11:00 your time it is. I'll send the draft copy before the call."},
+    };
+    char room_id[ROOM_ID_MAX + 1], prev[ST_UUID_LEN + 1] = "", why[ROOM_WHY_LEN];
+    int64_t t = st_week_start(now);
+
+    snprintf(room_id, sizeof(room_id), "c-%s", d->c.id);
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        const char *author = lines[i].client ? d->c.client_id : d->c.freelancer_id;
+        struct message_new m = {.author_id = author, .text = lines[i].text};
+        struct room r;
+        json_t *msg;
+        int rc;
+
+        /* In order, after the contract began, whatever the hour of the week. */
+        t = now - lines[i].minutes_ago * 60 > t + 60 ? now - lines[i].minutes_ago * 60 : t + 60;
+        if (lines[i].reply_to_previous && prev[0])
+            m.reply_to = prev;
+        if ((rc = rooms_get_for(tx, room_id, author, &r)) < 0 ||
+            (rc = messages_post(tx, &r, &m, t, &msg, why)) < 0)
+            return rc;
+        snprintf(prev, sizeof(prev), "%s", json_string_value(json_object_get(msg, "id")));
+        json_decref(msg);
+    }
+    return 0;
+}
+
 static int seed(struct store_tx *tx, void *arg)
 {
     struct demo *d = arg;
@@ -209,7 +267,7 @@ static int seed(struct store_tx *tx, void *arg)
     /* Active since Monday, so the week can hold the demo diary and manual time. */
     if ((r = contracts_insert(tx, &d->c, 40 * 3600, st_week_start(now))) < 0)
         return r;
-    if ((r = seed_diary(tx, d, now)) < 0)
+    if ((r = seed_diary(tx, d, now)) < 0 || (r = seed_messages(tx, d, now)) < 0)
         return r;
     d->seeded = true;
     return 0;

@@ -34,6 +34,13 @@
  * larger or chunked body is refused at once and the connection closed.
  */
 #define MAX_DISCARD_BODY (64 * 1024)
+/*
+ * libmicrohttpd takes no answer while a body is arriving, only after its
+ * headers or its end. A streamed body refused midway (past the cap, or by
+ * its handler) is read and dropped up to this much more, then answered; a
+ * client still sending after that has its connection closed.
+ */
+#define MAX_LATE_DISCARD (1024 * 1024)
 
 struct req_ctx {
     bool started;    /* begin_request has run */
@@ -50,6 +57,8 @@ struct req_ctx {
     bool replied; /* a response was queued early; ignore the rest */
     bool streaming; /* a ROUTE_STREAM handler got BEGIN and still needs END or ABORT */
     size_t streamed; /* body bytes passed to a ROUTE_STREAM handler */
+    struct http_resp *late; /* a streamed body's refusal, sent once the body ends */
+    size_t late_dropped;    /* body bytes dropped since */
     /* What http_reply_upgrade asked for, kept for upgraded(). */
     void (*upgrade_fn)(void *cls, int fd, const char *extra, size_t extra_len,
                        struct MHD_UpgradeResponseHandle *urh);
@@ -470,27 +479,33 @@ static enum MHD_Result stream_begin(struct server *srv, struct MHD_Connection *c
     return send_reply(conn, ctx, &resp);
 }
 
-/* One piece of a streamed body; refuses past the cap or when the handler says so. */
+/*
+ * One piece of a streamed body; refuses past the cap or when the handler
+ * says so. The handler is told at once (ABORT); the answer waits for the
+ * end of the body (see MAX_LATE_DISCARD).
+ */
 static enum MHD_Result stream_chunk(struct MHD_Connection *conn, struct req_ctx *ctx,
                                     const char *data, size_t n)
 {
     struct http_resp resp = {.status = 0, .fd = -1};
 
     if (n > ctx->max - ctx->streamed) {
-        stream_abort(ctx);
-        return reply_now(conn, ctx, 413, "too_large", "the file is larger than this server takes");
-    }
-    ctx->streamed += n;
-    ctx->req.phase = HTTP_STREAM_CHUNK;
-    ctx->req.body = data;
-    ctx->req.body_len = n;
-    ctx->route->fn(&ctx->req, &resp);
-    if (resp.status == 0) {
-        resp_release(&resp);
-        return MHD_YES;
+        http_reply_error(&resp, 413, "too_large", "the file is larger than this server takes");
+    } else {
+        ctx->streamed += n;
+        ctx->req.phase = HTTP_STREAM_CHUNK;
+        ctx->req.body = data;
+        ctx->req.body_len = n;
+        ctx->route->fn(&ctx->req, &resp);
+        if (resp.status == 0) {
+            resp_release(&resp);
+            return MHD_YES;
+        }
     }
     stream_abort(ctx);
-    return send_reply(conn, ctx, &resp);
+    ctx->late = xmalloc(sizeof(*ctx->late));
+    *ctx->late = resp;
+    return MHD_YES;
 }
 
 /*
@@ -566,7 +581,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     struct server *srv = cls;
     struct req_ctx *ctx = *con_cls;
     struct http_resp resp = {.status = 500, .fd = -1};
-    
+    enum MHD_Result r;
+
     if (!ctx) { /* uri_seen normally made it; this is only a fallback */
         ctx = xcalloc(1, sizeof(*ctx));
         *con_cls = ctx;
@@ -578,6 +594,18 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     if (ctx->replied) {
         *upload_data_size = 0;
         return MHD_YES;
+    }
+    if (ctx->late) {
+        struct http_resp *late = ctx->late;
+        if (*upload_data_size) {
+            ctx->late_dropped += *upload_data_size;
+            *upload_data_size = 0;
+            return ctx->late_dropped > MAX_LATE_DISCARD ? MHD_NO : MHD_YES;
+        }
+        ctx->late = NULL;
+        r = send_reply(conn, ctx, late);
+        free(late);
+        return r;
     }
     if (ctx->refusal) {
         if (*upload_data_size) {
@@ -671,6 +699,10 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     if (!ctx)
         return;
     stream_abort(ctx); /* the client went away mid-body */
+    if (ctx->late) {
+        resp_release(ctx->late);
+        free(ctx->late);
+    }
     for (int i = 0; i < HTTP_MAX_PARAMS; i++)
         free(ctx->param_copies[i]);
     free(ctx->body);

@@ -50,8 +50,9 @@ struct http_req {
      * ROUTE_STREAM handlers are called once per phase, on the same req:
      * BEGIN (may set stream_state; replying there refuses the request and
      * no other phase but ABORT follows), CHUNK for each piece (replying
-     * there refuses too), then END (the reply) or ABORT (free stream_state,
-     * no reply). The body is capped at server_max_file_bytes().
+     * there refuses too: ABORT follows at once, the answer once the body
+     * has ended), then END (the reply) or ABORT (free stream_state, no
+     * reply). The body is capped at server_max_file_bytes().
      */
     enum http_stream_phase phase;
     void *stream_state;

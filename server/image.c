@@ -1,6 +1,7 @@
 /*
  * Decoding uploaded screenshots (JPEG through libturbojpeg, WebP through
- * libwebp) and making their thumbnails, both from one decode.
+ * libwebp) and making their thumbnails, both from one decode; and the
+ * thumbnails of PNG files in messages (through cairo).
  *
  * Every byte of the compressed stream is decoded, but straight to a size
  * near the thumbnail's: libjpeg-turbo's scaled IDCT (down to 1/8) and
@@ -14,6 +15,7 @@
 #include "server/image.h"
 
 #include <errno.h>
+#include <cairo.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -334,4 +336,124 @@ int image_verify(const void *data, size_t len, enum image_type *ret_type, int *r
 int image_thumbnail(const void *data, size_t len, void **ret_jpeg, size_t *ret_len)
 {
     return image_process(data, len, NULL, ret_jpeg, ret_len);
+}
+
+/* ---- PNG (files in messages), through cairo ---- */
+
+static const unsigned char png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+int image_png_size(const void *data, size_t len, int *ret_w, int *ret_h)
+{
+    const unsigned char *p = data;
+    uint32_t w, h;
+    int r;
+
+    /* The signature, then the IHDR chunk: length 13, "IHDR", width, height, ... */
+    if (!data || len < 33 || memcmp(p, png_signature, 8) != 0 || be32(p + 8) != 13 ||
+        memcmp(p + 12, "IHDR", 4) != 0)
+        return -EINVAL;
+    w = be32(p + 16);
+    h = be32(p + 20);
+    if (w == 0 || h == 0)
+        return -EINVAL;
+    if (w > IMAGE_MAX_SIDE || h > IMAGE_MAX_SIDE)
+        return -E2BIG; /* before the cast: a width of 2^31 must not turn negative */
+    if ((r = check_dimensions((int)w, (int)h)) < 0)
+        return r;
+    if (ret_w)
+        *ret_w = (int)w;
+    if (ret_h)
+        *ret_h = (int)h;
+    return 0;
+}
+
+struct png_source {
+    const unsigned char *p;
+    size_t left;
+};
+
+static cairo_status_t png_read(void *closure, unsigned char *out, unsigned int n)
+{
+    struct png_source *src = closure;
+
+    if (n > src->left)
+        return CAIRO_STATUS_READ_ERROR;
+    memcpy(out, src->p, n);
+    src->p += n;
+    src->left -= n;
+    return CAIRO_STATUS_SUCCESS;
+}
+
+/*
+ * box_resize for a cairo surface: premultiplied ARGB32 (or RGB24, opaque)
+ * down to tw x th RGB, laid over white (premultiplied: c + 255 - alpha).
+ */
+static void argb_box_resize(const unsigned char *px, int stride, int w, int h, bool alpha,
+                            unsigned char *dst, int tw, int th)
+{
+    for (int y = 0; y < th; y++) {
+        int y0 = (int)((int64_t)y * h / th);
+        int y1 = (int)((int64_t)(y + 1) * h / th);
+        for (int x = 0; x < tw; x++) {
+            int x0 = (int)((int64_t)x * w / tw);
+            int x1 = (int)((int64_t)(x + 1) * w / tw);
+            uint64_t sum[3] = {0, 0, 0};
+            uint64_t n = (uint64_t)(y1 - y0) * (uint64_t)(x1 - x0);
+            for (int sy = y0; sy < y1; sy++) {
+                const unsigned char *row = px + (size_t)sy * (size_t)stride;
+                for (int sx = x0; sx < x1; sx++) {
+                    uint32_t v;
+                    unsigned a;
+                    memcpy(&v, row + (size_t)sx * 4, 4);
+                    a = alpha ? v >> 24 : 255;
+                    sum[0] += ((v >> 16) & 0xff) + 255 - a;
+                    sum[1] += ((v >> 8) & 0xff) + 255 - a;
+                    sum[2] += (v & 0xff) + 255 - a;
+                }
+            }
+            for (int c = 0; c < 3; c++) {
+                uint64_t m = (sum[c] + n / 2) / n;
+                dst[((size_t)y * tw + x) * 3 + c] = (unsigned char)(m > 255 ? 255 : m);
+            }
+        }
+    }
+}
+
+int image_png_thumbnail(const void *data, size_t len, void **ret_jpeg, size_t *ret_len)
+{
+    struct png_source src = {data, len};
+    cairo_surface_t *s;
+    cairo_format_t fmt;
+    struct rgb small = {NULL, 0, 0};
+    int w, h, r;
+
+    if ((r = image_png_size(data, len, &w, &h)) < 0)
+        return r;
+    s = cairo_image_surface_create_from_png_stream(png_read, &src);
+    if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
+        r = cairo_surface_status(s) == CAIRO_STATUS_NO_MEMORY ? -ENOMEM : -EINVAL;
+        goto out;
+    }
+    cairo_surface_flush(s);
+    fmt = cairo_image_surface_get_format(s);
+    if ((fmt != CAIRO_FORMAT_ARGB32 && fmt != CAIRO_FORMAT_RGB24) ||
+        cairo_image_surface_get_width(s) != w || cairo_image_surface_get_height(s) != h ||
+        !cairo_image_surface_get_data(s)) {
+        r = -EINVAL;
+        goto out;
+    }
+    image_thumb_size(w, h, &small.w, &small.h);
+    small.px = xmalloc((size_t)small.w * (size_t)small.h * 3);
+    argb_box_resize(cairo_image_surface_get_data(s), cairo_image_surface_get_stride(s), w, h,
+                    fmt == CAIRO_FORMAT_ARGB32, small.px, small.w, small.h);
+    r = encode_thumb(&small, small.w, small.h, ret_jpeg, ret_len);
+out:
+    free(small.px);
+    cairo_surface_destroy(s);
+    return r;
 }

@@ -1,6 +1,7 @@
 /*
  * Screenshot images: deciding what an uploaded body is by decoding it, and
- * making the small JPEG the Work Diary shows in its grid.
+ * making the small JPEG the Work Diary shows in its grid. Also the
+ * thumbnails of image files in messages (JPEG, WebP and PNG).
  *
  * The type comes from the bytes (magic numbers), never from a Content-Type
  * header, and a body is accepted only when the whole image decodes. JPEG goes
@@ -68,5 +69,22 @@ int image_thumbnail(const void *data, size_t len, void **ret_jpeg, size_t *ret_l
 
 /* The size of the thumbnail of a w x h image: fits the box, aspect kept, never enlarged. */
 void image_thumb_size(int w, int h, int *ret_w, int *ret_h);
+
+/*
+ * PNG, for files that messages carry (screenshots stay JPEG or WebP).
+ *
+ * image_png_size reads the dimensions from the IHDR chunk that every PNG
+ * starts with: -EINVAL when data does not start as a PNG does, -E2BIG when
+ * they pass IMAGE_MAX_SIDE or IMAGE_MAX_PIXELS. Any ret_ pointer may be NULL.
+ *
+ * image_png_thumbnail checks those first, so nothing is decoded for a
+ * header over the caps, then decodes the whole image (cairo) and encodes
+ * its thumbnail as image_thumbnail does, transparency laid over white.
+ * -EINVAL for a PNG that does not decode. On success *ret_jpeg is a new
+ * buffer the caller frees with free(). The decoded image takes 4 bytes a
+ * pixel while the call runs.
+ */
+int image_png_size(const void *data, size_t len, int *ret_w, int *ret_h);
+int image_png_thumbnail(const void *data, size_t len, void **ret_jpeg, size_t *ret_len);
 
 #endif

@@ -334,5 +334,8 @@ const char *const schema_migrations[] = {
     "  UPDATE contracts SET diary_gen = diary_gen + 1 WHERE id = old.contract_id; END;"
     "CREATE TRIGGER contracts_gen_shots AFTER UPDATE OF screenshots_enabled ON contracts BEGIN"
     "  UPDATE contracts SET diary_gen = diary_gen + 1 WHERE id = new.id; END;",
+    /* 4: a segment's delete asks whether a file shares its screenshot's blob. */
+    "CREATE INDEX files_blob ON files(blob);"
+    "CREATE INDEX files_thumb_blob ON files(thumb_blob);",
     NULL,
 };

@@ -120,9 +120,27 @@ class Fixture(Parties):
 
         self.revoked = self.revoke_a_token()
         self.images = (self.jpeg, self.thumb)
-        self.targets = {"C": self.C["id"], "S": self.S}
+        # Messaging: C's room R and A's message M in it (M_del: one for A to delete).
+        self.R = "c-" + self.C["id"]
+        self.msg_text = f"Secret message {tag}"
+        self.M, self.M_del = (srv.post(f"rooms/{self.R}/messages", {"text": self.msg_text},
+                                       self.A["token"]).json["message"]["id"] for _ in range(2))
+        self.targets = {"C": self.C["id"], "S": self.S, "R": self.R, "M": self.M}
         self.secrets = [self.C["title"], self.memo, self.A["id"], self.F["id"], self.C["id"],
-                        self.S, self.A["email"], self.F["email"], f"Alice {tag}", f"Fred {tag}"]
+                        self.S, self.A["email"], self.F["email"], f"Alice {tag}", f"Fred {tag}",
+                        self.msg_text, self.M]
+        # Files: A's JPEG FILE, posted in R (so F, a member, may fetch it too).
+        self.file_bytes = jpeg(80, 60, "blue")
+        r = srv.request("POST", f"{V1}/files", raw=self.file_bytes, token=self.A["token"],
+                        headers={"X-Filename": f"secret-plan-{tag}.jpg"})
+        assert r.status == 201, r
+        self.FILE = r.json["file"]["id"]
+        r = srv.post(f"rooms/{self.R}/messages", {"text": "", "file_ids": [self.FILE]},
+                     self.A["token"])
+        assert r.status == 201, r
+        self.targets["FILE"] = self.FILE
+        self.images += (self.file_bytes,)
+        self.secrets += [self.FILE, f"secret-plan-{tag}"]
 
     def assert_unchanged(self, what):
         """C, S and S's screenshot are as the parties left them."""
@@ -267,8 +285,10 @@ class Route:
 
     def __init__(self, method, pattern, auth=True, target=None, body=None, query="",
                  expect=None, stranger=None, own=None, check=None, before=None, after=None,
-                 raw=False, world="main", suffixes=()):
+                 raw=False, world="main", suffixes=(), user=None, headers=None):
         self.method, self.pattern, self.auth, self.target = method, pattern, auth, target
+        self.user = user  # user(f): the id that fills ':user'
+        self.headers = headers or {}  # sent with every request of the row
         self.world = world
         self.suffixes = suffixes  # other forms of the id a stranger also tries ("ID.pdf")
         self.body = body or (lambda f, role: None)
@@ -294,11 +314,14 @@ class Route:
 
     def send(self, f, path, body, token=None, headers=None, query=None):
         q = self.query if query is None else query
+        if self.user:
+            path = path.replace(":user", self.user(f))
         if callable(q):
             q = q(f)
         if q:
             path += "?" + q
-        h = dict(headers or {})
+        h = dict(self.headers)
+        h.update(headers or {})
         if self.raw:
             h.setdefault("Content-Type", "image/jpeg")
             return f.srv.request(self.method, path, raw=body, token=token, headers=h)
@@ -423,6 +446,52 @@ def check_state(state):
     return check
 
 
+def new_room_body(f, role):
+    # X shares no contract with A: refused. The others name a party of theirs.
+    other = {"F": f.A, "X": f.A, "Y": f.X}.get(role, f.F)
+    return {"title": "Side project", "member_ids": [other["id"]]}
+
+
+def check_rooms(f, role, r):
+    ids = [x["id"] for x in r.json["rooms"]]
+    if role in ("A", "F"):
+        assert f.R in ids, ids
+    else:
+        f.assert_no_secrets(r, "a stranger's rooms")
+
+
+def check_room(f, role, r):
+    eq(r.json["room"]["id"], f.R, "room id")
+    eq(r.json["room"]["contract_id"], f.C["id"], "room contract")
+
+
+def check_messages(f, role, r):
+    assert f.M in [m["id"] for m in r.json["messages"]], r
+
+
+def check_search(f, role, r):
+    if role in ("A", "F"):
+        assert f.M in [m["id"] for m in r.json["messages"]], r
+    else:
+        f.assert_no_secrets(r, "a stranger's search")
+
+
+def check_file(f, role, r):
+    eq(r.body, f.file_bytes, "file bytes")
+    eq(r.headers.get("Content-Type"), "image/jpeg", "file type")
+    assert r.headers.get("Content-Disposition", "").startswith("attachment;"), r.headers
+    eq(r.headers.get("Content-Security-Policy"), "sandbox", "file CSP")
+
+
+def check_file_thumb(f, role, r):
+    eq(r.headers.get("Content-Type"), "image/jpeg", "thumbnail type")
+    assert r.body[:3] == b"\xff\xd8\xff", "the thumbnail is not a JPEG"
+
+
+def check_room_files(f, role, r):
+    assert f.FILE in [x["id"] for x in r.json["files"]], r
+
+
 def check_deleted(f, role, r):
     g = f.srv.get(f"segments/{f.S_del}", f.A["token"])
     assert g.status == 404 or (g.status == 200 and g.json["segment"]["deleted"]), g
@@ -477,6 +546,40 @@ ROUTES = [
           check=check_shot),
     Route("POST", "/admin/clock", body=lambda f, role: {"now": rfc3339(now())},
           expect={r: (404, "not_found") for r in "AFXY"}),
+
+    # Messaging: C's room R (A and F its members) and A's message M in it.
+    Route("GET", "/rooms", expect={r: 200 for r in "AFXY"}, check=check_rooms),
+    Route("POST", "/rooms", body=new_room_body,
+          expect={"A": 201, "F": 201, "X": (403, "forbidden"), "Y": 201}),
+    Route("GET", "/rooms/:id", target="R", expect={"A": 200, "F": 200}, check=check_room),
+    Route("PATCH", "/rooms/:id", target="R", body=lambda f, role: {"title": f.C["title"]},
+          expect={"A": 200, "F": 200}, check=check_room),
+    Route("POST", "/rooms/:id/members", target="R", body=lambda f, role: {"user_id": f.F["id"]},
+          expect={"A": (409, "conflict"), "F": (409, "conflict")}),
+    Route("DELETE", "/rooms/:id/members/:user", target="R", user=lambda f: f.F["id"],
+          expect={"A": (409, "conflict"), "F": (409, "conflict")}),
+    Route("POST", "/rooms/:id/read", target="R", body=lambda f, role: {"message_id": f.M},
+          expect={"A": 200, "F": 200}, check=check_room),
+    Route("GET", "/rooms/:id/messages", target="R", expect={"A": 200, "F": 200},
+          check=check_messages),
+    Route("POST", "/rooms/:id/messages", target="R",
+          body=lambda f, role: {"text": f"hello from {role}"}, expect={"A": 201, "F": 201}),
+    Route("PATCH", "/messages/:id", target="M", body=lambda f, role: {"text": f.msg_text},
+          expect={"A": 200, "F": (403, "forbidden")}),
+    Route("DELETE", "/messages/:id", target="M", expect={"A": 204, "F": (403, "forbidden")},
+          own=lambda f, role: f.M_del if role == "A" else f.M),
+    Route("GET", "/search", query="q=Secret", expect={r: 200 for r in "AFXY"},
+          check=check_search),
+    # Files: A's FILE, posted in R; anyone signed in uploads.
+    Route("POST", "/files", raw=True, body=lambda f, role: b"notes of " + role.encode(),
+          headers={"X-Filename": "notes.txt"}, expect={r: 201 for r in "AFXY"}),
+    Route("GET", "/files/:id", target="FILE", expect={"A": 200, "F": 200}, check=check_file),
+    Route("GET", "/files/:id/thumb", target="FILE", expect={"A": 200, "F": 200},
+          check=check_file_thumb),
+    Route("GET", "/rooms/:id/files", target="R", expect={"A": 200, "F": 200},
+          check=check_room_files),
+    # The WebSocket: its token comes in the first message; a plain GET is no upgrade.
+    Route("GET", "/ws", auth=False, expect={r: (426, "upgrade_required") for r in "AFXY"}),
 
     # Billing, in the world a week later (see BillingFixture).
     Route("GET", "/contracts/:id/timesheets", target="C", world="billing",
@@ -562,6 +665,8 @@ def run_anonymous(route):
             eq(r.status, 201, what)
             eq(r.json["user"]["role"], "client", what)
             break  # one sign-up shows a header changes nothing; each costs an argon2id hash
+        elif route.pattern == "/ws":
+            expect_error(r, (400, 426), None, what)
         elif route.pattern == "/login":
             r = route.send(f, route.path(None),
                            {"email": f.A["email"], "password": f.A["password"]},

@@ -18,6 +18,7 @@ struct _StintEngine {
     gint64 last_changed; /* monotonic µs of the last "changed" */
     gboolean event_seen; /* an event came during this tick */
     gboolean running;    /* the timer runs: from the start to the STOPPED event */
+    gboolean starting;   /* a start waits for the server's answers on a worker thread */
     /*
      * The status as of the last engine call: it only changes inside engine
      * calls (the uploader wakes us through the fd), and reading it costs a
@@ -171,22 +172,100 @@ static int start_error_code(int r)
     }
 }
 
-gboolean stint_engine_start(StintEngine *self, const char *contract_id, const char *memo,
-                            const char *const *tags, GError **error)
-{
-    char err[512] = "";
-    int r =
-        tk_engine_start(self->e, contract_id, memo && *memo ? memo : NULL, tags, err, sizeof(err));
+struct start {
+    struct tk_engine *e; /* for the worker: alive as long as the task holds the engine */
+    char *contract_id;
+    char *memo;
+    GStrv tags;
+    struct tk_start_info *info;
+};
 
-    if (r < 0) {
-        g_set_error(error, STINT_ENGINE_ERROR, start_error_code(r), "%s",
-                    err[0] ? err : g_strerror(-r));
-        return FALSE;
+static void start_free(struct start *st)
+{
+    tk_start_info_free(st->info);
+    g_free(st->contract_id);
+    g_free(st->memo);
+    g_strfreev(st->tags);
+    g_free(st);
+}
+
+/* The worker: the server's answers only; the engine's state is the main thread's. */
+static void fetch_thread(GTask *task, gpointer source, gpointer task_data,
+                         GCancellable *cancellable)
+{
+    struct start *st = task_data;
+
+    st->info = tk_engine_fetch_start(st->e, st->contract_id);
+    g_task_return_boolean(task, TRUE);
+}
+
+/* Back on the main thread: the timer starts, unless the start was cancelled meanwhile. */
+static void on_fetched(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+    StintEngine *self = STINT_ENGINE(source);
+    GTask *task = user_data;
+    struct start *st = g_task_get_task_data(G_TASK(res));
+    char err[512] = "";
+    int r;
+
+    self->starting = FALSE;
+    self->status_valid = FALSE;
+    if (g_task_return_error_if_cancelled(task)) {
+        g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
+        g_object_unref(task);
+        return;
     }
-    self->running = TRUE;
-    arm_timeout(self);
+    r = tk_engine_start_with(self->e, st->info, st->memo, (const char *const *)st->tags, err,
+                             sizeof(err));
+    if (r < 0) {
+        g_task_return_new_error(task, STINT_ENGINE_ERROR, start_error_code(r), "%s",
+                                err[0] ? err : g_strerror(-r));
+    } else {
+        self->running = TRUE;
+        arm_timeout(self);
+        g_task_return_boolean(task, TRUE);
+    }
     g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
-    return TRUE;
+    g_object_unref(task);
+}
+
+void stint_engine_start_async(StintEngine *self, const char *contract_id, const char *memo,
+                              const char *const *tags, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data)
+{
+    GTask *task = g_task_new(self, cancellable, callback, user_data);
+    GTask *fetch;
+    struct start *st;
+
+    g_task_set_source_tag(task, stint_engine_start_async);
+    if (self->starting || self->running) {
+        g_task_return_new_error(task, STINT_ENGINE_ERROR, STINT_ENGINE_ERROR_BUSY, "%s",
+                                self->running ? "the timer already runs"
+                                              : "the timer is starting already");
+        g_object_unref(task);
+        return;
+    }
+    st = g_new0(struct start, 1);
+    st->e = self->e;
+    st->contract_id = g_strdup(contract_id);
+    st->memo = memo && *memo ? g_strdup(memo) : NULL;
+    st->tags = g_strdupv((char **)tags);
+    self->starting = TRUE;
+    fetch = g_task_new(self, cancellable, on_fetched, task);
+    g_task_set_task_data(fetch, st, (GDestroyNotify)start_free);
+    g_task_run_in_thread(fetch, fetch_thread);
+    g_object_unref(fetch);
+    g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
+}
+
+gboolean stint_engine_start_finish(StintEngine *self, GAsyncResult *result, GError **error)
+{
+    return g_task_propagate_boolean(G_TASK(result), error);
+}
+
+gboolean stint_engine_is_starting(StintEngine *self)
+{
+    return self->starting;
 }
 
 gboolean stint_engine_stop(StintEngine *self)

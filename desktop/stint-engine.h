@@ -3,7 +3,8 @@
  * It watches tk_engine_fd() with g_unix_fd_add() and re-arms a timeout of
  * tk_engine_timeout_ms() after every tick, exactly as `stint track` polls
  * them, so the desktop app records what the CLI would. Every engine call
- * and every signal happens on the main thread.
+ * and every signal happens on the main thread, but for the server requests
+ * of a start, which run on a worker (stint_engine_start_async).
  *
  * Signals:
  *   "event" (gpointer event): a const struct tk_event *, borrowed for the
@@ -47,9 +48,22 @@ G_DECLARE_FINAL_TYPE(StintEngine, stint_engine, STINT, ENGINE, GObject)
 StintEngine *stint_engine_new(const char *server, const char *token, const char *email,
                               const struct tk_settings *settings, GError **error);
 
-/* Starts the timer; tags is NULL-terminated (may be NULL). */
-gboolean stint_engine_start(StintEngine *self, const char *contract_id, const char *memo,
-                            const char *const *tags, GError **error);
+/*
+ * Starts the timer without making the main loop wait for the server: the
+ * contract's terms are fetched on a worker thread (tk_engine_fetch_start,
+ * up to 15 s when the server is slow), then the timer starts back on the
+ * main thread and the callback runs. tags is NULL-terminated (may be
+ * NULL); everything is copied. While the start is pending,
+ * stint_engine_is_starting() is TRUE and another start fails with
+ * STINT_ENGINE_ERROR_BUSY. Cancelling cancellable drops the start before
+ * the timer runs (G_IO_ERROR_CANCELLED). The engine stays alive until the
+ * callback has run.
+ */
+void stint_engine_start_async(StintEngine *self, const char *contract_id, const char *memo,
+                              const char *const *tags, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data);
+gboolean stint_engine_start_finish(StintEngine *self, GAsyncResult *result, GError **error);
+gboolean stint_engine_is_starting(StintEngine *self);
 /* Stops the timer (the partial segment is written and queued); FALSE when it did not run. */
 gboolean stint_engine_stop(StintEngine *self);
 gboolean stint_engine_set_memo(StintEngine *self, const char *memo, GError **error);

@@ -73,6 +73,7 @@ static void close_engine(StintSession *self);
 static gboolean reload_signin(gpointer user_data);
 static void watch_signin(StintSession *self);
 static void update_connection(StintSession *self);
+static gboolean engine_in_use(StintSession *self);
 
 static void changed(StintSession *self)
 {
@@ -427,7 +428,7 @@ static gboolean recreate_engine(gpointer user_data)
     StintSession *self = user_data;
 
     self->recreate_source = 0;
-    if (self->engine && stint_engine_is_running(self->engine))
+    if (engine_in_use(self))
         return G_SOURCE_REMOVE;
     close_engine(self);
     open_engine(self);
@@ -592,7 +593,7 @@ char *stint_session_dup_default_server(void)
     const char *env = g_getenv("STINT_SERVER");
     char *url;
 
-    if (st_signin_load(&s) == 0)
+    if (st_signin_peek(&s) == 0)
         url = g_strdup(s.server);
     else
         url = g_strdup(env && *env ? env : DEFAULT_SERVER);
@@ -714,7 +715,7 @@ void stint_session_sign_in_async(StintSession *self, const char *server, const c
         g_object_unref(task);
         return;
     }
-    if (stint_session_is_tracking(self)) {
+    if (engine_in_use(self)) {
         g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_BUSY,
                                 "Stop the timer before signing in as someone else.");
         g_object_unref(task);
@@ -775,7 +776,7 @@ static void forget(StintSession *self)
 
 void stint_session_sign_out(StintSession *self)
 {
-    if (stint_session_is_tracking(self))
+    if (engine_in_use(self))
         return;
     /* Revoke the token on the server (best effort), then forget it here and for the CLI. */
     if (self->api && self->signin.token) {
@@ -800,7 +801,7 @@ static gboolean reload_signin(gpointer user_data)
     int r;
 
     self->auth_source = 0;
-    if (stint_session_is_tracking(self)) {
+    if (engine_in_use(self)) {
         self->auth_stale = TRUE;
         return G_SOURCE_REMOVE;
     }
@@ -984,19 +985,67 @@ static void remember_memo(StintSession *self, const char *contract_id, const cha
     g_hash_table_replace(self->memos, g_strdup(contract_id), g_ptr_array_free(memos, FALSE));
 }
 
-gboolean stint_session_start(StintSession *self, const char *contract_id, const char *memo,
-                             const char *const *tags, GError **error)
+static void on_started(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-    if (!self->engine) {
-        g_set_error(error, STINT_ENGINE_ERROR, STINT_ENGINE_ERROR_BUSY, "%s",
-                    self->engine_error ? self->engine_error : "the tracker is not ready");
-        return FALSE;
+    GTask *task = user_data;
+    StintSession *self = g_task_get_source_object(task);
+    GError *error = NULL;
+
+    if (stint_engine_start_finish(STINT_ENGINE(source), res, &error)) {
+        const char *const *start = g_task_get_task_data(task); /* contract id, memo */
+        remember_memo(self, start[0], start[1]);
+        g_task_return_boolean(task, TRUE);
+    } else {
+        g_task_return_error(task, error);
     }
-    if (!stint_engine_start(self->engine, contract_id, memo, tags, error))
-        return FALSE;
-    remember_memo(self, contract_id, memo);
+    /* What waited for the start to end (settings, a new sign-in) follows a start that failed. */
+    if (!stint_session_is_tracking(self)) {
+        if (self->settings_stale && self->signin.token && !self->recreate_source)
+            self->recreate_source = g_idle_add(recreate_engine, self);
+        if (self->auth_stale && !self->auth_source)
+            self->auth_source = g_idle_add(reload_signin, self);
+    }
     changed(self);
-    return TRUE;
+    g_object_unref(task);
+}
+
+void stint_session_start_async(StintSession *self, const char *contract_id, const char *memo,
+                               const char *const *tags, GAsyncReadyCallback callback,
+                               gpointer user_data)
+{
+    GTask *task = g_task_new(self, self->cancellable, callback, user_data);
+    char **start;
+
+    if (!self->engine) {
+        g_task_return_new_error(task, STINT_ENGINE_ERROR, STINT_ENGINE_ERROR_BUSY, "%s",
+                                self->engine_error ? self->engine_error
+                                                   : "the tracker is not ready");
+        g_object_unref(task);
+        return;
+    }
+    start = g_new0(char *, 3);
+    start[0] = g_strdup(contract_id);
+    start[1] = g_strdup(memo);
+    g_task_set_task_data(task, start, (GDestroyNotify)g_strfreev);
+    stint_engine_start_async(self->engine, contract_id, memo, tags, self->cancellable, on_started,
+                             task);
+    changed(self);
+}
+
+gboolean stint_session_start_finish(StintSession *self, GAsyncResult *result, GError **error)
+{
+    return g_task_propagate_boolean(G_TASK(result), error);
+}
+
+gboolean stint_session_is_starting(StintSession *self)
+{
+    return self->engine && stint_engine_is_starting(self->engine);
+}
+
+/* The engine must stay as it is: the timer runs, or a start waits for the server. */
+static gboolean engine_in_use(StintSession *self)
+{
+    return stint_session_is_tracking(self) || stint_session_is_starting(self);
 }
 
 void stint_session_stop(StintSession *self)
@@ -1078,7 +1127,7 @@ gboolean stint_session_set_settings(StintSession *self, const struct tk_settings
      * sends a change per click, and reopening waits for the uploader's
      * request in flight).
      */
-    if (!stint_session_is_tracking(self) && self->signin.token) {
+    if (!engine_in_use(self) && self->signin.token) {
         g_clear_handle_id(&self->recreate_source, g_source_remove);
         self->recreate_source = g_timeout_add(SETTINGS_SETTLE_MS, recreate_engine, self);
     }

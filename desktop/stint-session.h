@@ -79,9 +79,16 @@ const char *const *stint_session_get_recent_memos(StintSession *self, const char
 /* Seconds today (the account's zone) on a contract, from the server; -1 when unknown. */
 gint64 stint_session_get_today_seconds(StintSession *self, const char *contract_id);
 
-/* Starts the timer; remembers the memo. */
-gboolean stint_session_start(StintSession *self, const char *contract_id, const char *memo,
-                             const char *const *tags, GError **error);
+/*
+ * Starts the timer without blocking the main loop (stint_engine_start_async);
+ * remembers the memo once it runs. While it is pending,
+ * stint_session_is_starting() is TRUE. Signing out drops a pending start.
+ */
+void stint_session_start_async(StintSession *self, const char *contract_id, const char *memo,
+                               const char *const *tags, GAsyncReadyCallback callback,
+                               gpointer user_data);
+gboolean stint_session_start_finish(StintSession *self, GAsyncResult *result, GError **error);
+gboolean stint_session_is_starting(StintSession *self);
 void stint_session_stop(StintSession *self);
 
 /* The last screenshot taken here: file, segment and time; NULL path when none. */

@@ -14,7 +14,6 @@
 #include "desktop/stint-activity-bars.h"
 #include "desktop/stint-contract.h"
 
-#define START_DELAY_MS 60
 #define THUMB_W 720
 #define THUMB_H 450
 #define MEMO_NOTE_S 4
@@ -67,9 +66,8 @@ struct _StintTimerPage {
     GtkWidget *delete_button;
 
     gboolean updating; /* programmatic changes: handlers stay quiet */
-    gboolean starting; /* a start is scheduled: the button says so */
-    guint start_source;
-    char *message; /* the banner's sentence, until dismissed */
+    gboolean starting; /* a start waits for the server: the button says so */
+    char *message;     /* the banner's sentence, until dismissed */
     MessageKind message_kind;
     gint64 message_until; /* an information goes by itself after a while; a warning stays */
     gboolean settings_error_dismissed;
@@ -341,21 +339,15 @@ static void on_contract_selected(GtkDropDown *dropdown, GParamSpec *pspec, Stint
 
 /* ---- start and stop ---- */
 
-static gboolean do_start(gpointer user_data)
+static void on_started(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-    StintTimerPage *self = user_data;
-    StintContract *c = selected_contract(self);
-    const char *memo = gtk_editable_get_text(GTK_EDITABLE(self->memo_entry));
-    g_autofree const char **tags = selected_tags(self);
+    StintTimerPage *self = user_data; /* a reference, taken at the start */
     g_autoptr(GError) error = NULL;
 
-    self->start_source = 0;
     self->starting = FALSE;
-    if (c && stint_session_start(self->session, stint_contract_get_id(c), memo, tags, &error)) {
-        g_free(self->applied_memo);
-        self->applied_memo = g_strdup(memo);
+    if (stint_session_start_finish(STINT_SESSION(source), res, &error)) {
         set_message(self, MESSAGE_INFO, NULL);
-    } else if (error) {
+    } else if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
         set_message(self, MESSAGE_WARNING, error->message);
         if (strstr(error->message, "memo")) {
             gtk_widget_add_css_class(GTK_WIDGET(self->memo_entry), "error");
@@ -363,7 +355,7 @@ static gboolean do_start(gpointer user_data)
         }
     }
     stint_timer_page_update(self);
-    return G_SOURCE_REMOVE;
+    g_object_unref(self);
 }
 
 gboolean stint_timer_page_can_toggle(StintTimerPage *self)
@@ -410,12 +402,16 @@ void stint_timer_page_toggle(StintTimerPage *self)
     }
     /*
      * The engine reads the contract's terms from the server before the timer
-     * runs (cached when offline): let the window show "Starting…" first.
+     * runs (cached when offline), on a worker thread: the window says
+     * "Starting…" and the button waits meanwhile, but nothing freezes.
      */
     self->starting = TRUE;
     set_message(self, MESSAGE_INFO, NULL);
+    g_free(self->applied_memo);
+    self->applied_memo = g_strdup(gtk_editable_get_text(GTK_EDITABLE(self->memo_entry)));
+    stint_session_start_async(self->session, stint_contract_get_id(c), self->applied_memo, tags,
+                              on_started, g_object_ref(self));
     stint_timer_page_update(self);
-    self->start_source = g_timeout_add(START_DELAY_MS, do_start, self);
 }
 
 void stint_timer_page_focus_memo(StintTimerPage *self)
@@ -848,10 +844,10 @@ json_t *stint_timer_page_dup_state(StintTimerPage *self)
     for (size_t i = 0; tags[i]; i++)
         json_array_append_new(tag_list, json_string(tags[i]));
     return json_pack(
-        "{s:s?,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:b,s:b,s:s?,s:b,s:b,s:s,s:b,s:s}", "contract_id",
-        c ? stint_contract_get_id(c) : NULL, "state", gtk_label_get_label(self->state_label),
-        "today", gtk_label_get_label(self->today_label), "week",
-        gtk_label_get_label(self->week_label), "memo",
+        "{s:s?,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:b,s:b,s:s?,s:b,s:b,s:s,s:b,s:s,s:b,s:b}",
+        "contract_id", c ? stint_contract_get_id(c) : NULL, "state",
+        gtk_label_get_label(self->state_label), "today", gtk_label_get_label(self->today_label),
+        "week", gtk_label_get_label(self->week_label), "memo",
         gtk_editable_get_text(GTK_EDITABLE(self->memo_entry)), "memo_hint",
         gtk_label_get_label(self->memo_hint), "tags", tag_list, "bars",
         stint_activity_bars_dup_state(self->bars), "shot_card_visible",
@@ -866,7 +862,8 @@ json_t *stint_timer_page_dup_state(StintTimerPage *self)
         stint_timer_page_can_toggle(self), "segment", gtk_label_get_label(self->segment_label),
         "delete_enabled",
         gtk_widget_get_visible(self->delete_button) && gtk_widget_is_sensitive(self->delete_button),
-        "activity_text", gtk_label_get_label(self->activity_label));
+        "activity_text", gtk_label_get_label(self->activity_label), "starting", self->starting,
+        "toggle_sensitive", gtk_widget_is_sensitive(self->toggle_button));
 }
 
 /* ---- lifetime ---- */
@@ -896,7 +893,6 @@ static void stint_timer_page_dispose(GObject *object)
 {
     StintTimerPage *self = STINT_TIMER_PAGE(object);
 
-    g_clear_handle_id(&self->start_source, g_source_remove);
     if (self->shot_cancellable)
         g_cancellable_cancel(self->shot_cancellable);
     g_clear_object(&self->shot_cancellable);

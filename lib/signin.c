@@ -1,14 +1,17 @@
 /*
- * Token storage shared by the CLI and the desktop app: one small JSON file,
- * written atomically and privately. It knows nothing about HTTP.
+ * Sign-in storage shared by the CLI and the desktop app: one small JSON
+ * file, written atomically and privately, and the token in the keyring
+ * (lib/secret.h) when there is one. It knows nothing about HTTP.
  */
-#include "lib/str.h"
 #include "lib/signin.h"
+#include "lib/secret.h"
+#include "lib/str.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,13 +51,17 @@ char *st_signin_path(void)
     return path;
 }
 
-
-int st_signin_load(struct st_signin *ret)
+/*
+ * Reads auth.json; with want_token, also the token, from the file or the
+ * keyring as the file says. ret is written only on success.
+ */
+static int load(struct st_signin *ret, bool want_token)
 {
     char *path = st_signin_path();
     char *buf = NULL;
+    char *kept = NULL;
     json_t *root = NULL;
-    const char *server, *token, *email;
+    const char *server, *token, *email, *token_in;
     struct stat sb;
     ssize_t n;
     int fd = -1;
@@ -93,15 +100,33 @@ int st_signin_load(struct st_signin *ret)
     server = json_string_value(json_object_get(root, "server"));
     token = json_string_value(json_object_get(root, "token"));
     email = json_string_value(json_object_get(root, "email"));
-    if (!server || !token || !*server || !*token) {
+    token_in = json_string_value(json_object_get(root, "token_in"));
+    if (!server || !*server ||
+        (token_in ? strcmp(token_in, ST_SIGNIN_IN_KEYRING) != 0 || token : !token || !*token)) {
         r = -EINVAL;
         goto out;
     }
+    if (want_token && token_in) {
+        r = st_secret_lookup(server, email, &kept);
+        if (r < 0)
+            goto out;
+        if (!*kept) {
+            r = -ENOENT;
+            goto out;
+        }
+    } else if (want_token) {
+        kept = xstrdup(token);
+    }
     ret->server = xstrdup(server);
-    ret->token = xstrdup(token);
+    ret->token = kept;
     ret->email = email ? xstrdup(email) : NULL;
+    kept = NULL;
     r = 0;
 out:
+    if (kept) {
+        explicit_bzero(kept, strlen(kept));
+        free(kept);
+    }
     if (buf) {
         explicit_bzero(buf, ST_SIGNIN_MAX_BYTES + 1);
         free(buf);
@@ -111,6 +136,16 @@ out:
         close(fd);
     free(path);
     return r;
+}
+
+int st_signin_load(struct st_signin *ret)
+{
+    return load(ret, true);
+}
+
+int st_signin_peek(struct st_signin *ret)
+{
+    return load(ret, false);
 }
 
 static int write_all(int fd, const char *p, size_t len)
@@ -135,6 +170,7 @@ int st_signin_save(const struct st_signin *st)
     char *tmp = NULL;
     char *text = NULL;
     json_t *root;
+    bool in_keyring = false;
     int fd = -1;
     int r;
 
@@ -146,7 +182,12 @@ int st_signin_save(const struct st_signin *st)
     path = xasprintf("%s/auth.json", dir);
     tmp = xasprintf("%s/.auth.json.XXXXXX", dir);
 
-    root = json_pack("{s:s, s:s}", "server", st->server, "token", st->token);
+    /* The keyring first: auth.json then says where the token is. */
+    in_keyring = st_secret_store(st->server, st->email, st->token) == 0;
+    if (in_keyring)
+        root = json_pack("{s:s, s:s}", "server", st->server, "token_in", ST_SIGNIN_IN_KEYRING);
+    else
+        root = json_pack("{s:s, s:s}", "server", st->server, "token", st->token);
     if (st->email)
         json_object_set_new(root, "email", json_string(st->email));
     text = json_dumps(root, JSON_INDENT(2));
@@ -184,6 +225,9 @@ int st_signin_save(const struct st_signin *st)
 out_unlink:
     unlink(tmp);
 out:
+    /* auth.json still says what it said before: the new token must not linger in the keyring. */
+    if (r < 0 && in_keyring)
+        st_secret_clear();
     if (fd >= 0)
         close(fd);
     if (text) {
@@ -201,6 +245,8 @@ int st_signin_remove(void)
     char *path = st_signin_path();
     int r = 0;
 
+    /* Whatever auth.json says, a token of ours in the keyring goes too. */
+    st_secret_clear();
     if (!path)
         return 0;
     if (unlink(path) < 0 && errno != ENOENT)

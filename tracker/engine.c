@@ -269,20 +269,103 @@ static void terms_from_json(json_t *c, struct tk_terms *t)
 }
 
 /*
- * Reads /config, the contract and the account's zone, caching each in the
- * journal; falls back to the cache when the server is out of reach.
+ * The server's answers a start needs: /config, the contract and /me, as
+ * fetched by tk_engine_fetch_start() on any thread. Applying them (and the
+ * cache when they are missing) is load_terms()'s job, on the face's thread.
  */
-static int load_terms(struct tk_engine *e, const char *contract_id, char *err, size_t errlen)
+struct tk_start_info {
+    char contract_id[37];
+    bool fetched;         /* false: opts.offline, nothing was asked */
+    int segment_s;        /* from /config; 0: not known */
+    char neterr[512];     /* why a request got no answer, or "" */
+    int contract_r;       /* tk_net_request's result for the contract; -EAGAIN: not asked */
+    long contract_status; /* its HTTP status */
+    char contract_message[256];
+    json_t *contract; /* the contract object when 200 */
+    char tz[72];      /* the account's zone from /me, or "" */
+};
+
+struct tk_start_info *tk_engine_fetch_start(struct tk_engine *e, const char *contract_id)
 {
+    struct tk_start_info *info = xcalloc(1, sizeof(*info));
     struct tk_net net;
     struct tk_net_reply rep = {0};
-    char neterr[512] = "";
-    char *key, *cached, *path;
+    char meerr[256];
+    char *path;
+    bool online = false;
+    int r;
+
+    snprintf(info->contract_id, sizeof(info->contract_id), "%s", contract_id);
+    info->contract_r = -EAGAIN;
+    /* Only what tk_engine_new() set and nothing changes is read here: see engine.h. */
+    if (e->o.offline)
+        return info;
+    info->fetched = true;
+    if (tk_net_init(&net, e->server, e->token) < 0) {
+        snprintf(info->neterr, sizeof(info->neterr), "cannot start libcurl");
+        return info;
+    }
+    if (!e->o.segment_s) {
+        r = tk_net_request(&net, "GET", "/config", NULL, 0, NULL, TERMS_TIMEOUT_S, &rep,
+                           info->neterr, sizeof(info->neterr));
+        if (r == 0 && rep.status == 200) {
+            online = true;
+            info->segment_s = (int)st_json_int(rep.body, "segment_s", 0);
+        }
+        tk_net_reply_release(&rep);
+        /* No answer at all: the contract would wait as long again for nothing. */
+        if (r < 0)
+            goto out;
+    }
+    path = xasprintf("/contracts/%s", contract_id);
+    info->contract_r = tk_net_request(&net, "GET", path, NULL, 0, NULL, TERMS_TIMEOUT_S, &rep,
+                                      info->neterr, sizeof(info->neterr));
+    free(path);
+    if (info->contract_r == 0) {
+        info->contract_status = rep.status;
+        snprintf(info->contract_message, sizeof(info->contract_message), "%s", rep.message);
+        if (rep.status == 200 && json_is_object(json_object_get(rep.body, "contract"))) {
+            info->contract = json_incref(json_object_get(rep.body, "contract"));
+            online = true;
+        }
+    }
+    tk_net_reply_release(&rep);
+    if (online &&
+        tk_net_request(&net, "GET", "/me", NULL, 0, NULL, TERMS_TIMEOUT_S, &rep, meerr,
+                       sizeof(meerr)) == 0 &&
+        rep.status == 200) {
+        const char *tz = st_json_str(json_object_get(rep.body, "user"), "timezone", "UTC");
+        snprintf(info->tz, sizeof(info->tz), "%s", tz && *tz ? tz : "UTC");
+    }
+    tk_net_reply_release(&rep);
+out:
+    tk_net_release(&net);
+    return info;
+}
+
+void tk_start_info_free(struct tk_start_info *info)
+{
+    if (!info)
+        return;
+    json_decref(info->contract);
+    free(info);
+}
+
+/*
+ * Takes the segment length, the contract's terms and the account's zone
+ * from info, caching each in the journal; falls back to the cache for what
+ * the server did not answer.
+ */
+static int load_terms(struct tk_engine *e, const struct tk_start_info *info, char *err,
+                      size_t errlen)
+{
+    const char *contract_id = info->contract_id;
+    const char *neterr = info->neterr;
+    char *key, *cached;
     json_t *c = NULL;
     int r = 0;
-    bool online = false;
 
-    if (e->o.offline) {
+    if (!info->fetched) {
         if (!e->have_terms || strcmp(e->contract_id, contract_id) != 0) {
             snprintf(err, errlen, "no terms for contract '%s'", contract_id);
             return -ENOENT;
@@ -291,25 +374,16 @@ static int load_terms(struct tk_engine *e, const char *contract_id, char *err, s
             e->segment_s = e->o.segment_s ? e->o.segment_s : 600;
         return 0;
     }
-    if (tk_net_init(&net, e->server, e->token) < 0) {
-        snprintf(err, errlen, "cannot start libcurl");
-        return -ENOMEM;
-    }
 
     /* The segment length. */
     if (e->o.segment_s) {
         e->segment_s = e->o.segment_s;
-    } else if (tk_net_request(&net, "GET", "/config", NULL, 0, NULL, TERMS_TIMEOUT_S, &rep, neterr,
-                              sizeof(neterr)) == 0 &&
-               rep.status == 200) {
-        online = true;
-        e->segment_s = (int)st_json_int(rep.body, "segment_s", 0);
+    } else if (info->segment_s) {
+        char v[32];
+        e->segment_s = info->segment_s;
         key = cache_key(e, "segment_s", NULL);
-        {
-            char v[32];
-            snprintf(v, sizeof(v), "%d", e->segment_s);
-            tk_journal_meta_set(e->j, key, v);
-        }
+        snprintf(v, sizeof(v), "%d", e->segment_s);
+        tk_journal_meta_set(e->j, key, v);
         free(key);
     } else {
         key = cache_key(e, "segment_s", NULL);
@@ -318,36 +392,29 @@ static int load_terms(struct tk_engine *e, const char *contract_id, char *err, s
         e->segment_s = cached ? atoi(cached) : 0;
         free(cached);
     }
-    tk_net_reply_release(&rep);
     if (!e->segment_s) {
         snprintf(err, errlen,
                  "%s, and no segment length is saved from an earlier run: connect once first",
                  neterr[0] ? neterr : "cannot read the server's settings");
-        r = -EHOSTUNREACH;
-        goto out;
+        return -EHOSTUNREACH;
     }
     if (!st_segment_len_valid(e->segment_s)) {
         snprintf(err, errlen, "the server's segment length of %d s is not valid", e->segment_s);
-        r = -EINVAL;
-        goto out;
+        return -EINVAL;
     }
 
     /* The contract. */
-    path = xasprintf("/contracts/%s", contract_id);
     key = cache_key(e, "contract", contract_id);
-    r = tk_net_request(&net, "GET", path, NULL, 0, NULL, TERMS_TIMEOUT_S, &rep, neterr,
-                       sizeof(neterr));
-    free(path);
-    if (r == 0 && rep.status == 200 && json_is_object(json_object_get(rep.body, "contract"))) {
-        c = json_incref(json_object_get(rep.body, "contract"));
-        char *text = json_dumps(c, JSON_COMPACT);
+    if (info->contract) {
+        char *text = json_dumps(info->contract, JSON_COMPACT);
+        c = json_incref(info->contract);
         tk_journal_meta_set(e->j, key, text);
         free(text);
-        online = true;
-    } else if (r == 0 && rep.status == 401) {
-        snprintf(err, errlen, "not signed in: %s: run 'stint login'", rep.message);
+    } else if (info->contract_r == 0 && info->contract_status == 401) {
+        snprintf(err, errlen, "not signed in: %s: run 'stint login'", info->contract_message);
         r = -EACCES;
-    } else if (r == 0 && (rep.status == 404 || rep.status == 403)) {
+    } else if (info->contract_r == 0 &&
+               (info->contract_status == 404 || info->contract_status == 403)) {
         snprintf(err, errlen, "no contract '%s' of yours on this server", contract_id);
         r = -ENOENT;
     } else {
@@ -358,14 +425,13 @@ static int load_terms(struct tk_engine *e, const char *contract_id, char *err, s
             snprintf(err, errlen,
                      "%s, and this contract's terms are not saved from an earlier run: "
                      "connect once first",
-                     r < 0 ? neterr : rep.message);
+                     info->contract_r == 0 ? info->contract_message
+                     : neterr[0]           ? neterr
+                                           : "the server cannot be reached");
             r = -EHOSTUNREACH;
-        } else {
-            r = 0;
         }
     }
     free(key);
-    tk_net_reply_release(&rep);
     if (r < 0)
         goto out;
     terms_from_json(c, &e->terms);
@@ -374,12 +440,8 @@ static int load_terms(struct tk_engine *e, const char *contract_id, char *err, s
 
     /* The account's zone, for "today". */
     key = cache_key(e, "tz", NULL);
-    if (online &&
-        tk_net_request(&net, "GET", "/me", NULL, 0, NULL, TERMS_TIMEOUT_S, &rep, neterr,
-                       sizeof(neterr)) == 0 &&
-        rep.status == 200) {
-        const char *tz = st_json_str(json_object_get(rep.body, "user"), "timezone", "UTC");
-        snprintf(e->tz, sizeof(e->tz), "%s", tz && *tz ? tz : "UTC");
+    if (info->tz[0]) {
+        snprintf(e->tz, sizeof(e->tz), "%s", info->tz);
         tk_journal_meta_set(e->j, key, e->tz);
     } else {
         cached = tk_journal_meta_get(e->j, key);
@@ -387,11 +449,8 @@ static int load_terms(struct tk_engine *e, const char *contract_id, char *err, s
         free(cached);
     }
     free(key);
-    tk_net_reply_release(&rep);
-    r = 0;
 out:
     json_decref(c);
-    tk_net_release(&net);
     return r;
 }
 
@@ -575,6 +634,26 @@ static int open_platform(struct tk_engine *e, char *err, size_t errlen)
 int tk_engine_start(struct tk_engine *e, const char *contract_id, const char *memo,
                     const char *const *tags, char *err, size_t errlen)
 {
+    struct tk_start_info *info;
+    int r;
+
+    if (e->rec && tk_recorder_running(e->rec)) {
+        snprintf(err, errlen, "the timer already runs");
+        return -EALREADY;
+    }
+    /* A clear "no display" before any network. */
+    if ((r = open_platform(e, err, errlen)) < 0)
+        return r;
+    info = tk_engine_fetch_start(e, contract_id);
+    r = tk_engine_start_with(e, info, memo, tags, err, errlen);
+    tk_start_info_free(info);
+    return r;
+}
+
+int tk_engine_start_with(struct tk_engine *e, const struct tk_start_info *info, const char *memo,
+                         const char *const *tags, char *err, size_t errlen)
+{
+    const char *contract_id = info->contract_id;
     json_t *tj = tags_json(tags);
     int r;
 
@@ -585,7 +664,7 @@ int tk_engine_start(struct tk_engine *e, const char *contract_id, const char *me
     }
     if ((r = open_platform(e, err, errlen)) < 0)
         goto out;
-    if ((r = load_terms(e, contract_id, err, errlen)) < 0)
+    if ((r = load_terms(e, info, err, errlen)) < 0)
         goto out;
     if (e->terms.state[0] && strcmp(e->terms.state, "active") != 0) {
         snprintf(err, errlen, "the contract is %s; only an active contract takes time",

@@ -12,7 +12,10 @@
  * after every tick; with poll(2): poll(&fd, 1, tk_engine_timeout_ms(e)).
  *
  * Threads. Every tk_engine_* function must be called from one thread (the
- * face's main thread). Events are delivered by calling the face's callback
+ * face's main thread), except tk_engine_fetch_start(), which may run on
+ * any thread while the face goes on (a window that must not freeze while
+ * the server is slow: fetch on a worker, then tk_engine_start_with() back
+ * on the main thread). Events are delivered by calling the face's callback
  * from inside tk_engine_* calls on that same thread, never from another
  * thread, so a callback may update the UI directly; it must not call
  * tk_engine_free(). Uploads run on an internal thread that talks to the
@@ -160,6 +163,24 @@ void tk_engine_free(struct tk_engine *e);
  */
 int tk_engine_start(struct tk_engine *e, const char *contract_id, const char *memo,
                     const char *const *tags, char *err, size_t errlen);
+/*
+ * tk_engine_start() in two steps, for a face that must not wait for the
+ * server on its main thread. tk_engine_fetch_start() asks the server for
+ * what a start needs (the segment length, the contract's terms, the
+ * account's zone; up to three requests of at most 5 s each) and returns
+ * it, newly allocated, never NULL: what did not answer is left for
+ * tk_engine_start_with() to take from the cache. It reads only what
+ * tk_engine_new() copied, so it may run on any thread, at the same time as
+ * the other calls, as long as e outlives it. tk_engine_start_with() then
+ * does the rest of tk_engine_start() on the face's thread, with the same
+ * errors; info stays the caller's (tk_start_info_free accepts NULL).
+ */
+struct tk_start_info;
+struct tk_start_info *tk_engine_fetch_start(struct tk_engine *e, const char *contract_id);
+int tk_engine_start_with(struct tk_engine *e, const struct tk_start_info *info, const char *memo,
+                         const char *const *tags, char *err, size_t errlen);
+void tk_start_info_free(struct tk_start_info *info);
+
 /* Stops the timer: the partial bucket is written, the screenshot taken if due, the segment queued.
  */
 int tk_engine_stop(struct tk_engine *e);

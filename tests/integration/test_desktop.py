@@ -17,7 +17,10 @@ a screenshot taken, shown as the thumbnail and uploaded; stop; the idle
 prompt with a one-minute threshold, answered; a second tracker on the same
 journal said clearly, and the app taking over once it quits; closing the
 window keeps tracking in the background, launching again shows it, Quit asks
-first. Window screenshots go to $STINT_BUILD_ROOT/desktop-shots/*.png.
+first; the sign-in in a real Secret Service (gnome-keyring-daemon on a bus of
+its own) shared both ways with the CLI; a start while the server does not
+answer (SIGSTOP) leaving the window responsive; deleting an uploaded segment
+from the app. Window screenshots go to $STINT_BUILD_ROOT/desktop-shots/*.png.
 
 Fails (does not skip) when the app was not built: CI installs GTK 4.
 """
@@ -458,6 +461,180 @@ def test_close_keeps_tracking_and_quit_asks():
     eq(rc, 0, "exit status")
     segs = p.diary()
     assert segs and all(seg["memo"] == "Background work" for seg in segs), segs
+
+
+def private_bus(env):
+    """A session bus of its own (for a keyring that the other tests must not see); its address."""
+    rfd, wfd = os.pipe()
+    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", f"--print-address={wfd}"],
+                           pass_fds=(wfd,), env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    os.close(wfd)
+    with os.fdopen(rfd) as f:
+        address = f.readline().strip()
+    assert address, "dbus-daemon did not start"
+    return bus, address
+
+
+def gdbus(env, dest, path, method, *args):
+    r = subprocess.run(["gdbus", "call", "--session", "--dest", dest, "--object-path", path,
+                        "--method", method, *args], env=env, capture_output=True, text=True,
+                       timeout=20)
+    assert r.returncode == 0, (method, r.stderr)
+    return r.stdout.strip()
+
+
+def keyring_tokens(env):
+    """The object paths of the keyring items of stint's schema (unlocked, locked)."""
+    out = gdbus(env, "org.freedesktop.secrets", "/org/freedesktop/secrets",
+                "org.freedesktop.Secret.Service.SearchItems", "{'xdg:schema': 'dev.stint.Token'}")
+    return out.count("/org/freedesktop/secrets/collection/")
+
+
+def auth_json(p):
+    with open(p.auth_path) as f:
+        text = f.read()
+    return text, json.loads(text)
+
+
+@tap.test
+def test_sign_in_in_the_keyring():
+    """With a Secret Service on the bus (GNOME Keyring, headless), the token lives there."""
+    if not shutil.which("gnome-keyring-daemon"):
+        raise AssertionError("gnome-keyring-daemon is not installed (scripts/deps.sh installs "
+                             "gnome-keyring)")
+    srv = Server(segment_s=SEG)
+    p = Person(srv)
+    bus, address = private_bus(p.env)
+    p.env["DBUS_SESSION_BUS_ADDRESS"] = address
+    # --unlock with a password on stdin creates the login keyring, unlocked: no prompt.
+    keyring = subprocess.Popen(["gnome-keyring-daemon", "--foreground", "--unlock",
+                                "--components=secrets"], env=p.env, stdin=subprocess.PIPE,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    app = None
+    try:
+        keyring.stdin.write("keyring password")
+        keyring.stdin.close()
+        assert wait_for(lambda: "true" in gdbus(
+            p.env, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.NameHasOwner", "org.freedesktop.secrets"), 20), \
+            "gnome-keyring-daemon did not take org.freedesktop.secrets"
+
+        # `stint login`: the token goes to the keyring, auth.json only says so.
+        p.login_cli()
+        text, doc = auth_json(p)
+        eq(doc.get("token_in"), "keyring", "token_in")
+        assert "token" not in doc and "st_" not in text, text
+        eq(os.stat(p.auth_path).st_mode & 0o777, 0o600, "auth.json mode")
+        eq(keyring_tokens(p.env), 1, "tokens in the keyring")
+        r = p.cli("whoami")
+        assert r.returncode == 0 and p.user["email"] in r.stdout, (r.stdout, r.stderr)
+        # Without the keyring (STINT_NO_KEYRING=1) the token cannot be had, and it is said.
+        r = subprocess.run([STINT, "whoami"], env=dict(p.env, STINT_NO_KEYRING="1"),
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode != 0 and "keyring" in r.stderr, (r.stdout, r.stderr)
+
+        # The app reads the same sign-in from the keyring...
+        app = App(p)
+        app.wait(lambda s: s["signed_in"] and s["window"]["page"] == "timer" and
+                 s["window"]["contract_id"] == p.contract["id"], 20,
+                 "the app to be signed in from the keyring")
+        # ...and its sign-out removes the token from the keyring and the file for the CLI.
+        app.action("sign-out")
+        app.wait(lambda s: not s["signed_in"] and s["window"]["page"] == "signin", 20,
+                 "the app to sign out")
+        assert not os.path.exists(p.auth_path)
+        eq(keyring_tokens(p.env), 0, "tokens in the keyring after the app's sign-out")
+        r = p.cli("whoami")
+        assert r.returncode != 0 and "not signed in" in r.stderr, (r.stdout, r.stderr)
+
+        # Signing in through the app's form signs the CLI in, through the keyring. The form
+        # keeps the email of the sign-out, with the focus in the password field.
+        app.type(p.user["password"])
+        app.keys("Return")
+        app.wait(lambda s: s["signed_in"] and s["window"]["page"] == "timer", 20,
+                 "the app to sign in")
+        text, doc = auth_json(p)
+        assert doc.get("token_in") == "keyring" and "token" not in doc, text
+        eq(keyring_tokens(p.env), 1, "tokens in the keyring after the app's sign-in")
+        r = p.cli("whoami")
+        assert r.returncode == 0 and p.user["email"] in r.stdout, (r.stdout, r.stderr)
+
+        # `stint logout` clears both, and the running app follows.
+        r = p.cli("logout")
+        assert r.returncode == 0, r.stderr
+        app.wait(lambda s: not s["signed_in"] and s["window"]["page"] == "signin", 20,
+                 "the app to follow `stint logout`")
+        eq(keyring_tokens(p.env), 0, "tokens in the keyring after `stint logout`")
+
+        # STINT_NO_KEYRING=1 keeps the token in the 0600 file, keyring or not.
+        r = subprocess.run([STINT, "login", "--email", p.user["email"], "--password-stdin"],
+                           env=dict(p.env, STINT_NO_KEYRING="1"), input=p.user["password"] + "\n",
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        text, doc = auth_json(p)
+        assert doc.get("token", "").startswith("st_") and "token_in" not in doc, text
+        eq(keyring_tokens(p.env), 0, "tokens in the keyring with STINT_NO_KEYRING=1")
+        app.wait(lambda s: s["signed_in"] and s["window"]["page"] == "timer", 20,
+                 "the app to follow the file sign-in")
+    finally:
+        if app:
+            app.terminate()
+        for proc in (keyring, bus):
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+@tap.test
+def test_slow_server_start_and_delete_segment():
+    """A start waits for the server on a worker: the window answers meanwhile. Then a segment
+    uploaded from the app is deleted from the app, and the server no longer has it."""
+    srv = Server(segment_s=SEG)
+    p = Person(srv)
+    p.login_cli()
+    app = App(p)
+    stopped = False
+    try:
+        app.wait(lambda s: s["signed_in"] and s["window"]["contract_id"] == p.contract["id"],
+                 20, "signed in")
+        app.keys("ctrl+m")
+        app.type("Slow server")
+        # The server stops answering (its socket still takes connections): the terms wait.
+        srv.proc.send_signal(signal.SIGSTOP)
+        stopped = True
+        app.keys("ctrl+space")
+        s = app.wait(lambda s: s["window"]["starting"] and s["window"]["state"] == "Starting…",
+                     5, "the window to say Starting… while the server is stopped")
+        assert not s["window"]["toggle_sensitive"] and not s["window"]["can_toggle"], s
+        assert not s["tracking"], s
+        # The window keeps answering while the start waits: a second look, still pending.
+        s = app.state()
+        assert s and s["window"]["starting"] and not s["tracking"], s
+        srv.proc.send_signal(signal.SIGCONT)
+        stopped = False
+        s = app.wait(lambda s: s["tracking"] and s["window"]["state"].startswith("Tracking") and
+                     not s["window"]["starting"] and s["window"]["toggle_sensitive"], 30,
+                     "the timer to run once the server answers")
+
+        # A screenshot, a stop, the upload: then "delete this segment" from the app.
+        app.wait(lambda s: s["last_shot_segment"], SEG + 15, "a screenshot")
+        app.keys("ctrl+space")
+        # The stop may take one more screenshot: the last one is the one the app offers to delete.
+        s = app.wait(lambda s: not s["tracking"] and s["queue"] == 0, 60, "the upload")
+        segment = s["last_shot_segment"]
+        assert any(seg["id"] == segment for seg in p.diary()), p.diary()
+        app.action("delete-last-segment")
+        app.wait(lambda s: s["last_shot_segment"] is None, 20, "the segment to be deleted")
+        r = srv.get(f"segments/{segment}", p.user["token"])
+        assert r.status == 404 or (r.status == 200 and r.json["segment"]["deleted"]), r
+        assert all(seg["id"] != segment for seg in p.diary()), p.diary()
+        r = srv.get(f"segments/{segment}/screenshot", p.client["token"])
+        assert r.status in (404, 410), r
+    finally:
+        if stopped:
+            srv.proc.send_signal(signal.SIGCONT)
+        rc = app.terminate()
+    eq(rc, 0, "exit status")
 
 
 tap.main()

@@ -91,5 +91,11 @@ extern const struct cli_command cmd_track;
 extern const struct cli_command cmd_status;
 extern const struct cli_command cmd_sync;
 extern const struct cli_command cmd_screenshot;
+extern const struct cli_command cmd_rooms;
+extern const struct cli_command cmd_room;
+extern const struct cli_command cmd_messages;
+extern const struct cli_command cmd_send;
+extern const struct cli_command cmd_watch;
+extern const struct cli_command cmd_search;
 
 #endif

@@ -66,6 +66,14 @@ int cli_client_open(struct cli_ctx *ctx, bool need_auth, struct cli_client *ret)
             fprintf(stderr, "stint: not signed in: run 'stint login --email EMAIL'\n");
             return CLI_NOAUTH;
         }
+        if (r == -ENOKEY || r == -EACCES) {
+            fprintf(stderr,
+                    "stint: the sign-in's token is in the keyring, which %s: unlock it, or "
+                    "run 'stint login' again\n",
+                    r == -EACCES ? "is locked"
+                                 : "does not answer now (or STINT_NO_KEYRING is set)");
+            return CLI_NOAUTH;
+        }
         if (r < 0) {
             char *path = st_signin_path();
             fprintf(stderr, "stint: cannot read '%s': %s\n", path ? path : "auth.json",

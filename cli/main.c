@@ -24,6 +24,7 @@ const struct cli_command *const cli_commands[] = {
     &cmd_screenshot,
     &cmd_memo,   &cmd_tag,   &cmd_delete, &cmd_manual,
     &cmd_timesheet, &cmd_invoices, &cmd_invoice, &cmd_approve, &cmd_dispute, &cmd_earnings,
+    &cmd_rooms, &cmd_room, &cmd_messages, &cmd_send, &cmd_watch, &cmd_search,
     &cmd_help,   NULL,
 };
 
@@ -100,7 +101,7 @@ static char *choose_server(const char *option, char **ret_bad)
         url = xstrdup(option);
     else if (env && *env)
         url = xstrdup(env);
-    else if (st_signin_load(&st) == 0)
+    else if (st_signin_peek(&st) == 0)
         url = xstrdup(st.server);
     else
         url = xstrdup(CLI_DEFAULT_SERVER);

@@ -18,6 +18,9 @@
 struct _StintApplication {
     GtkApplication parent_instance;
     StintSession *session;
+    StintMessages *messages;
+    guint messages_notified; /* for tests: notifications sent for messages */
+    json_t *last_message_notification;
     StintWindow *window;
     guint dbus_id;
     guint signal_sources[4];
@@ -47,6 +50,11 @@ StintApplication *stint_application_new(void)
 StintSession *stint_application_get_session(StintApplication *self)
 {
     return self->session;
+}
+
+StintMessages *stint_application_get_messages(StintApplication *self)
+{
+    return self->messages;
 }
 
 static void send(StintApplication *self, const char *id, const char *title, const char *body,
@@ -180,6 +188,49 @@ static void on_connection_lost(StintSession *session, StintApplication *self)
          G_NOTIFICATION_PRIORITY_NORMAL);
 }
 
+/* A message from someone else while the window is not in front: a notification opening the room. */
+static void on_message_arrived(StintMessages *messages, const char *room_id, gpointer message,
+                               StintApplication *self)
+{
+    json_t *msg = message;
+    json_t *room = stint_messages_find_room(messages, room_id);
+    const char *name = json_string_value(json_object_get(json_object_get(msg, "author"), "name"));
+    const char *title = json_string_value(json_object_get(room, "title"));
+    const char *text = json_string_value(json_object_get(msg, "text"));
+    json_t *files = json_object_get(msg, "files");
+    g_autoptr(GNotification) n = NULL;
+    g_autoptr(GIcon) icon = NULL;
+    g_autofree char *id = g_strconcat("message-", room_id, NULL);
+    g_autofree char *heading = NULL;
+    g_autofree char *body = NULL;
+
+    if (self->window && gtk_widget_get_visible(GTK_WIDGET(self->window)) &&
+        gtk_window_is_active(GTK_WINDOW(self->window)))
+        return;
+    heading = title ? g_strdup_printf("%s · %s", name ? name : "Someone", title)
+                    : g_strdup(name ? name : "New message");
+    if (text && *text && g_utf8_strlen(text, -1) > 200) {
+        g_autofree char *cut = g_utf8_substring(text, 0, 200);
+        body = g_strconcat(cut, "…", NULL);
+    } else if (text && *text) {
+        body = g_strdup(text);
+    } else {
+        const char *file = json_string_value(json_object_get(json_array_get(files, 0), "name"));
+        body = g_strdup_printf("Sent a file: %s", file ? file : "file");
+    }
+    n = g_notification_new(heading);
+    icon = g_themed_icon_new(STINT_APP_ID);
+    g_notification_set_body(n, body);
+    g_notification_set_icon(n, icon);
+    g_notification_set_priority(n, G_NOTIFICATION_PRIORITY_NORMAL);
+    g_notification_set_default_action_and_target(n, "app.open-room", "s", room_id);
+    g_application_send_notification(G_APPLICATION(self), id, n);
+    self->messages_notified++;
+    json_decref(self->last_message_notification);
+    self->last_message_notification =
+        json_pack("{s:s,s:s,s:s}", "title", heading, "body", body, "room_id", room_id);
+}
+
 /* ---- quitting ---- */
 
 static gboolean flush_poll(gpointer user_data)
@@ -309,6 +360,26 @@ static void sign_out_activated(GSimpleAction *action, GVariant *param, gpointer 
     stint_session_sign_out(self->session);
 }
 
+static void on_segment_deleted(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (!stint_session_delete_last_segment_finish(STINT_SESSION(source), res, &error))
+        g_warning("cannot delete the last segment: %s", error->message);
+}
+
+/*
+ * What the thumbnail's "Delete Segment" does once confirmed, without the
+ * question: for scripts and the tests (gdbus ... org.gtk.Actions.Activate).
+ */
+static void delete_last_segment_activated(GSimpleAction *action, GVariant *param,
+                                          gpointer user_data)
+{
+    StintApplication *self = user_data;
+
+    stint_session_delete_last_segment_async(self->session, NULL, on_segment_deleted, NULL);
+}
+
 static void show_activated(GSimpleAction *action, GVariant *param, gpointer user_data)
 {
     g_application_activate(G_APPLICATION(user_data));
@@ -341,6 +412,63 @@ static void idle_answer_activated(GSimpleAction *action, GVariant *param, gpoint
     g_application_withdraw_notification(G_APPLICATION(self), "idle");
 }
 
+static void open_messages_activated(GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+    StintApplication *self = user_data;
+
+    g_application_activate(G_APPLICATION(self));
+    if (self->window)
+        stint_window_show_messages(self->window, NULL);
+}
+
+/* From a message's notification: the window in front with that room. */
+static void open_room_activated(GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+    StintApplication *self = user_data;
+    const char *room_id = g_variant_get_string(param, NULL);
+    g_autofree char *id = g_strconcat("message-", room_id, NULL);
+
+    g_application_activate(G_APPLICATION(self));
+    g_application_withdraw_notification(G_APPLICATION(self), id);
+    if (self->window)
+        stint_window_show_messages(self->window, room_id);
+}
+
+/* For scripts and tests: what the Messages page's composer and Save buttons do. */
+static StintMessagesView *messages_view(StintApplication *self)
+{
+    return self->window ? stint_window_get_messages_view(self->window) : NULL;
+}
+
+static void messages_send_activated(GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+    StintMessagesView *view = messages_view(user_data);
+
+    if (view)
+        stint_messages_view_send_text(view, g_variant_get_string(param, NULL));
+}
+
+static void messages_attach_activated(GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+    StintMessagesView *view = messages_view(user_data);
+    g_autoptr(GFile) file = g_file_new_for_path(g_variant_get_string(param, NULL));
+
+    if (view)
+        stint_messages_view_attach(view, file);
+}
+
+static void messages_save_activated(GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+    StintMessagesView *view = messages_view(user_data);
+    const char *file_id, *path;
+    g_autoptr(GFile) dest = NULL;
+
+    g_variant_get(param, "(&s&s)", &file_id, &path);
+    dest = g_file_new_for_path(path);
+    if (view)
+        stint_messages_view_save_file(view, file_id, dest);
+}
+
 static void update_action_states(StintSession *session, StintApplication *self)
 {
     GAction *a = g_action_map_lookup_action(G_ACTION_MAP(self), "sign-out");
@@ -357,8 +485,14 @@ static const GActionEntry app_actions[] = {
     {"preferences", preferences_activated, NULL, NULL, NULL, {0}},
     {"sign-out", sign_out_activated, NULL, NULL, NULL, {0}},
     {"show", show_activated, NULL, NULL, NULL, {0}},
+    {"delete-last-segment", delete_last_segment_activated, NULL, NULL, NULL, {0}},
     {"stop", stop_activated, NULL, NULL, NULL, {0}},
     {"idle-answer", idle_answer_activated, "s", NULL, NULL, {0}},
+    {"open-messages", open_messages_activated, NULL, NULL, NULL, {0}},
+    {"open-room", open_room_activated, "s", NULL, NULL, {0}},
+    {"messages-send", messages_send_activated, "s", NULL, NULL, {0}},
+    {"messages-attach", messages_attach_activated, "s", NULL, NULL, {0}},
+    {"messages-save", messages_save_activated, "(ss)", NULL, NULL, {0}},
 };
 
 /* ---- D-Bus: the state for tests and scripts ---- */
@@ -462,6 +596,10 @@ static void state_method_call(GDBusConnection *connection, const char *sender,
     }
     json_object_set_new(state, "background", json_boolean(self->in_background));
     json_object_set_new(state, "quit_dialog", json_boolean(self->quit_dialog != NULL));
+    json_object_set_new(state, "messages", stint_messages_dup_state(self->messages));
+    json_object_set_new(state, "message_notifications",
+                        json_pack("{s:i,s:O?}", "sent", (int)self->messages_notified, "last",
+                                  self->last_message_notification));
     text = json_dumps(state, JSON_COMPACT);
     g_dbus_method_invocation_return_value(invocation, g_variant_new("(s)", text ? text : "{}"));
     free(text);
@@ -537,6 +675,8 @@ static void stint_application_startup(GApplication *app)
     g_signal_connect(self->session, "changed", G_CALLBACK(update_action_states), self);
     stint_session_restore(self->session);
     update_action_states(self->session, self);
+    self->messages = stint_messages_new(self->session);
+    g_signal_connect(self->messages, "message-arrived", G_CALLBACK(on_message_arrived), self);
 
     self->signal_sources[0] = g_unix_signal_add(SIGINT, on_terminate, self);
     self->signal_sources[1] = g_unix_signal_add(SIGTERM, on_terminate, self);
@@ -553,7 +693,12 @@ static void stint_application_shutdown(GApplication *app)
     g_clear_handle_id(&self->flush_source, g_source_remove);
     if (self->session)
         g_signal_handlers_disconnect_by_data(self->session, self);
+    if (self->messages)
+        g_signal_handlers_disconnect_by_data(self->messages, self);
     G_APPLICATION_CLASS(stint_application_parent_class)->shutdown(app);
+    /* Before the session: it stops following it and closes the event stream. */
+    g_clear_object(&self->messages);
+    g_clear_pointer(&self->last_message_notification, json_decref);
     /* Last: freeing the engine stops a timer that still runs and closes the journal. */
     g_clear_object(&self->session);
 }

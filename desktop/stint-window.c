@@ -9,6 +9,7 @@
 
 #include "desktop/stint-application.h"
 #include "desktop/stint-idle-dialog.h"
+#include "desktop/stint-messages-view.h"
 #include "desktop/stint-signin-page.h"
 #include "desktop/stint-timer-page.h"
 
@@ -24,6 +25,10 @@ struct _StintWindow {
     GtkLabel *status_label;
     GtkLabel *queue_label;
     StintIdleDialog *idle_dialog;
+    StintMessages *messages;
+    StintMessagesView *messages_view; /* built when Messages is first opened */
+    GtkToggleButton *messages_button;
+    GtkLabel *messages_badge;
     guint clock;
     gboolean was_signed_in;
     gboolean timing; /* $STINT_TRACKER_TIMING: log when the window became usable */
@@ -97,8 +102,16 @@ static void update(StintWindow *self)
 {
     gboolean signed_in = stint_session_is_signed_in(self->session);
     const char *email = stint_session_get_email(self->session);
+    const char *page = "timer";
 
-    gtk_stack_set_visible_child_name(self->stack, signed_in ? "timer" : "signin");
+    if (!signed_in)
+        gtk_toggle_button_set_active(self->messages_button, FALSE);
+    gtk_widget_set_visible(GTK_WIDGET(self->messages_button), signed_in);
+    if (!signed_in)
+        page = "signin";
+    else if (gtk_toggle_button_get_active(self->messages_button))
+        page = "messages";
+    gtk_stack_set_visible_child_name(self->stack, page);
     gtk_widget_set_visible(self->status_bar, signed_in);
     gtk_label_set_label(self->subtitle_label, signed_in && email ? email : "");
     gtk_widget_set_visible(GTK_WIDGET(self->subtitle_label), signed_in && email);
@@ -124,6 +137,56 @@ static void update(StintWindow *self)
 static void on_session_changed(StintSession *session, StintWindow *self)
 {
     update(self);
+}
+
+/* ---- Messages: the header button with the unread count, and the page built on demand ---- */
+
+static StintMessagesView *ensure_messages_view(StintWindow *self)
+{
+    if (!self->messages_view) {
+        self->messages_view = stint_messages_view_new(self->messages);
+        gtk_stack_add_named(self->stack, GTK_WIDGET(self->messages_view), "messages");
+    }
+    return self->messages_view;
+}
+
+static void on_messages_toggled(StintWindow *self)
+{
+    if (gtk_toggle_button_get_active(self->messages_button))
+        ensure_messages_view(self);
+    update(self);
+    if (gtk_toggle_button_get_active(self->messages_button))
+        stint_messages_view_focus(self->messages_view);
+    else if (stint_session_is_signed_in(self->session))
+        stint_timer_page_focus_memo(self->timer_page);
+}
+
+static void on_messages_changed(StintMessages *messages, StintWindow *self)
+{
+    int unread = stint_messages_get_unread_total(messages);
+    g_autofree char *text = unread > 99 ? g_strdup("99+") : g_strdup_printf("%d", unread);
+    g_autofree char *tip =
+        unread ? g_strdup_printf("Messages (%d unread)", unread) : g_strdup("Messages");
+
+    gtk_label_set_label(self->messages_badge, text);
+    gtk_widget_set_visible(GTK_WIDGET(self->messages_badge), unread > 0);
+    gtk_widget_set_tooltip_text(GTK_WIDGET(self->messages_button), tip);
+}
+
+void stint_window_show_messages(StintWindow *self, const char *room_id)
+{
+    if (!stint_session_is_signed_in(self->session))
+        return;
+    ensure_messages_view(self);
+    gtk_toggle_button_set_active(self->messages_button, TRUE);
+    if (room_id)
+        stint_messages_view_open_room(self->messages_view, room_id);
+    stint_messages_view_focus(self->messages_view);
+}
+
+StintMessagesView *stint_window_get_messages_view(StintWindow *self)
+{
+    return self->messages_view;
 }
 
 /*
@@ -226,6 +289,16 @@ json_t *stint_window_dup_state(StintWindow *self)
 
     json_object_update(page, win);
     json_decref(win);
+    json_object_set_new(page, "active", json_boolean(gtk_window_is_active(GTK_WINDOW(self))));
+    json_object_set_new(page, "moving",
+                        json_boolean(gtk_stack_get_transition_running(self->stack)));
+    json_object_set_new(page, "messages_badge",
+                        gtk_widget_get_visible(GTK_WIDGET(self->messages_badge))
+                            ? json_string(gtk_label_get_label(self->messages_badge))
+                            : json_null());
+    json_object_set_new(page, "messages",
+                        self->messages_view ? stint_messages_view_dup_state(self->messages_view)
+                                            : json_null());
     return page;
 }
 
@@ -240,6 +313,9 @@ static void stint_window_dispose(GObject *object)
     if (self->session)
         g_signal_handlers_disconnect_by_data(self->session, self);
     g_clear_object(&self->session);
+    if (self->messages)
+        g_signal_handlers_disconnect_by_data(self->messages, self);
+    g_clear_object(&self->messages);
     gtk_widget_dispose_template(GTK_WIDGET(self), STINT_TYPE_WINDOW);
     G_OBJECT_CLASS(stint_window_parent_class)->dispose(object);
 }
@@ -260,6 +336,9 @@ static void stint_window_class_init(StintWindowClass *klass)
     gtk_widget_class_bind_template_child(widget_class, StintWindow, status_dot);
     gtk_widget_class_bind_template_child(widget_class, StintWindow, status_label);
     gtk_widget_class_bind_template_child(widget_class, StintWindow, queue_label);
+    gtk_widget_class_bind_template_child(widget_class, StintWindow, messages_button);
+    gtk_widget_class_bind_template_child(widget_class, StintWindow, messages_badge);
+    gtk_widget_class_bind_template_callback(widget_class, on_messages_toggled);
 }
 
 static void stint_window_init(StintWindow *self)
@@ -274,6 +353,9 @@ StintWindow *stint_window_new(StintApplication *app, StintSession *session)
     StintWindow *self = g_object_new(STINT_TYPE_WINDOW, "application", app, NULL);
 
     self->session = g_object_ref(session);
+    self->messages = g_object_ref(stint_application_get_messages(app));
+    g_signal_connect(self->messages, "changed", G_CALLBACK(on_messages_changed), self);
+    on_messages_changed(self->messages, self);
     self->was_signed_in = !stint_session_is_signed_in(session); /* so update() sets the focus */
     stint_signin_page_set_session(self->signin_page, session);
     stint_timer_page_set_session(self->timer_page, session);

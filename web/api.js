@@ -98,6 +98,43 @@ export async function download(path, filename) {
 }
 
 /**
+ * Uploads a file for a message: POST /files with the File itself as the body
+ * (the browser streams it from disk) and its name percent-encoded in
+ * X-Filename. XMLHttpRequest rather than fetch, for the upload's progress:
+ * onProgress(sent, total). onStart(xhr) gets the request, to abort it.
+ * Resolves to the server's file.
+ */
+export function uploadFile(file, { onProgress, onStart } = {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url('/files'));
+    const token = getToken();
+    if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+    xhr.setRequestHeader('X-Filename', encodeURIComponent(file.name || 'file'));
+    if (onProgress) xhr.upload.onprogress = (ev) => onProgress(ev.loaded, ev.lengthComputable ? ev.total : file.size);
+    xhr.onload = () => {
+      let j = null;
+      try {
+        j = JSON.parse(xhr.responseText);
+      } catch {
+        // Not JSON: keep the status only.
+      }
+      if (xhr.status === 201 || xhr.status === 200) {
+        if (j && j.file) resolve(j.file);
+        else reject(new ApiError(xhr.status, '', 'the server answered without the file'));
+        return;
+      }
+      if (xhr.status === 401 && token && unauthenticatedHandler) unauthenticatedHandler();
+      reject(new ApiError(xhr.status, j?.error?.code, j?.error?.message));
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.'));
+    xhr.onabort = () => reject(new ApiError(0, 'aborted', 'The upload was cancelled.'));
+    if (onStart) onStart(xhr);
+    xhr.send(file);
+  });
+}
+
+/**
  * What to tell a person about a failed request. `doing` names the action
  * ("delete these segments") for messages that need it.
  */
@@ -116,6 +153,8 @@ export function explain(err, doing = 'do that') {
       return `The server refused to ${doing}: ${err.message}.`;
     case 'rate_limited':
       return 'Too many attempts. Wait a few minutes and try again.';
+    case 'too_large':
+      return `That is too large to ${doing}${err.message ? ` (${err.message})` : ''}.`;
     case 'unavailable':
       return 'The server is out of disk space; nothing was saved. Try again later.';
     case 'invalid_argument':

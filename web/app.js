@@ -13,6 +13,8 @@ import * as contractsView from './view-contracts.js';
 import * as diaryView from './view-diary.js';
 import * as timesheetView from './view-timesheet.js';
 import * as invoicesView from './view-invoices.js';
+import * as messagesView from './view-messages.js';
+import * as live from './messages-live.js';
 
 const routes = [
   { re: /^\/login$/, view: loginView, nav: null, open: true },
@@ -20,6 +22,7 @@ const routes = [
   { re: /^\/contracts\/([A-Za-z0-9._-]+)\/diary(?:\/(\d{4}-\d{2}-\d{2}))?$/, view: diaryView, nav: 'contracts', keys: ['id', 'date'] },
   { re: /^\/contracts\/([A-Za-z0-9._-]+)\/timesheet(?:\/(\d{4}-W\d{2}))?$/, view: timesheetView, nav: 'contracts', keys: ['id', 'week'] },
   { re: /^\/invoices$/, view: invoicesView, nav: 'invoices' },
+  { re: /^\/messages(?:\/([A-Za-z0-9._~-]+))?$/, view: messagesView, nav: 'messages', keys: ['room'] },
 ];
 
 /** What every view may read: who is signed in, the server's settings and clock. */
@@ -106,6 +109,7 @@ async function route() {
   (r.keys || []).forEach((k, i) => { params[k] = m[i + 1]; });
   showChrome(!!ctx.user);
   setNav(r.nav);
+  if (ctx.user) live.start(ctx.user); // the tab's one WebSocket, for the unread badge on every page
   clear(main);
   const result = r.view.render(main, params, ctx);
   cleanup = result && typeof result.then === 'function' ? null : result;
@@ -132,6 +136,7 @@ async function signOut() {
   } catch {
     // The token may be gone already; signing out locally is what matters.
   }
+  live.stop();
   setToken(null);
   ctx.user = null;
   toast('You are signed out.');
@@ -140,6 +145,7 @@ async function signOut() {
 
 onUnauthenticated(() => {
   if (!ctx.user) return;
+  live.stop();
   setToken(null);
   ctx.user = null;
   returnTo = location.hash;

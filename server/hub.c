@@ -90,6 +90,11 @@ struct conn {
     uint32_t epoll_mask;
     uint8_t state;
     bool io_failed;      /* the last read failed at the socket (EOF, reset), not in a frame */
+    /* Where wslay is in the client's byte stream (see conn_park). */
+    bool in_frame, in_fragments;
+    uint64_t rx_bytes;  /* bytes handed to wslay */
+    uint64_t rx_framed; /* bytes of the frames wslay has finished */
+    uint64_t frame_len; /* header + payload of the frame being read */
     uint16_t close_code; /* what we closed with (tests) */
 };
 
@@ -297,6 +302,7 @@ static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
             c->in = NULL;
         }
         c->last_recv_ms = now_ms();
+        c->rx_bytes += (uint64_t)n;
         return n;
     }
     if (c->fd < 0 || c->read_budget == 0) {
@@ -311,6 +317,7 @@ static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
     if (n > 0) {
         c->read_budget -= (size_t)n;
         c->last_recv_ms = now_ms();
+        c->rx_bytes += (uint64_t)n;
         return n;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -348,6 +355,8 @@ static int ws_genmask(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, voi
     return 0;
 }
 
+static wslay_event_context_ptr conn_ws(struct conn *c);
+
 /* Starts the closing handshake: the close frame goes out before anything still queued. */
 static void conn_close(struct conn *c, uint16_t code, const char *reason)
 {
@@ -357,7 +366,7 @@ static void conn_close(struct conn *c, uint16_t code, const char *reason)
     c->close_code = code;
     c->close_by_ms = now_ms() + c->hub->close_wait_ms;
     conn_detach_user(c);
-    wslay_event_queue_close(c->ws, code, (const uint8_t *)reason, strlen(reason));
+    wslay_event_queue_close(conn_ws(c), code, (const uint8_t *)reason, strlen(reason));
     pending_add(c);
 }
 
@@ -368,7 +377,7 @@ static void conn_queue_text(struct conn *c, const char *text, size_t len)
 
     if (c->state == CONN_CLOSING)
         return;
-    if (wslay_event_queue_msg(c->ws, &msg) != 0) {
+    if (wslay_event_queue_msg(conn_ws(c), &msg) != 0) {
         conn_close(c, WSLAY_CODE_INTERNAL_SERVER_ERROR, "cannot queue");
         return;
     }
@@ -588,10 +597,36 @@ static void ws_on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_m
     /* Pings are answered by wslay; pongs only count as life (last_recv_ms). */
 }
 
+/* Frame boundaries, so that an idle connection can give its context back (conn_park). */
+static void ws_on_frame_start(wslay_event_context_ptr ctx,
+                              const struct wslay_event_on_frame_recv_start_arg *arg, void *user_data)
+{
+    struct conn *c = user_data;
+    uint64_t n = arg->payload_length;
+
+    /* Client frames are masked (wslay refuses others): 2 + extended length + 4. */
+    c->frame_len = 2 + (n > 65535 ? 8 : n > 125 ? 2 : 0) + 4 + n;
+    c->in_frame = true;
+    if ((arg->opcode == WSLAY_TEXT_FRAME || arg->opcode == WSLAY_BINARY_FRAME) && !arg->fin)
+        c->in_fragments = true;
+    else if (arg->opcode == WSLAY_CONTINUATION_FRAME && arg->fin)
+        c->in_fragments = false;
+}
+
+static void ws_on_frame_end(wslay_event_context_ptr ctx, void *user_data)
+{
+    struct conn *c = user_data;
+
+    c->in_frame = false;
+    c->rx_framed += c->frame_len;
+}
+
 static const struct wslay_event_callbacks ws_callbacks = {
     .recv_callback = ws_recv,
     .send_callback = ws_send,
     .genmask_callback = ws_genmask,
+    .on_frame_recv_start_callback = ws_on_frame_start,
+    .on_frame_recv_end_callback = ws_on_frame_end,
     .on_msg_recv_callback = ws_on_msg,
 };
 
@@ -603,6 +638,35 @@ static wslay_event_context_ptr ws_new(struct conn *c)
         abort(); /* only on out of memory */
     wslay_event_config_set_max_recv_msg_length(ws, MAX_MSG);
     return ws;
+}
+
+/* The connection's wslay context, made again if it was parked. */
+static wslay_event_context_ptr conn_ws(struct conn *c)
+{
+    if (!c->ws)
+        c->ws = ws_new(c);
+    return c->ws;
+}
+
+/*
+ * Gives an idle live connection's wslay context back (~9 KB, most of what
+ * an idle connection costs) when it holds nothing: no message queued or
+ * half sent, no close under way, and the client's stream at a frame
+ * boundary (every byte handed to wslay belongs to a finished frame, and no
+ * fragmented message is open). conn_ws() makes a fresh one when the
+ * connection next reads or sends; a fresh context is in exactly the state
+ * the old one was.
+ */
+static void conn_park(struct conn *c)
+{
+    if (!c->ws || c->state != CONN_LIVE || c->in || c->in_frame || c->in_fragments ||
+        c->rx_bytes != c->rx_framed || wslay_event_want_write(c->ws) ||
+        wslay_event_get_queued_msg_count(c->ws) != 0 || wslay_event_get_close_sent(c->ws) ||
+        wslay_event_get_close_received(c->ws) || !wslay_event_get_read_enabled(c->ws) ||
+        !wslay_event_get_write_enabled(c->ws))
+        return;
+    wslay_event_context_free(c->ws);
+    c->ws = NULL;
 }
 
 static struct conn *conn_new(struct hub *hub, int fd, const char *extra, size_t extra_len,
@@ -651,7 +715,8 @@ static void conn_drop(struct conn *c)
         hub->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    wslay_event_context_free(c->ws);
+    if (c->ws)
+        wslay_event_context_free(c->ws);
     free(c->in);
     free(c);
     atomic_fetch_sub(&hub->nconns, 1);
@@ -666,6 +731,7 @@ static bool conn_pump(struct conn *c)
     struct hub *hub = c->hub;
     uint32_t mask;
 
+    conn_ws(c);
     for (int round = 0; round < 4; round++) {
         if (c->state == CONN_LAGGING && wslay_event_get_queued_msg_length(c->ws) < REPLAY_LOW)
             conn_replay(c);
@@ -685,10 +751,13 @@ static bool conn_pump(struct conn *c)
     /* Still lagging with room in the queue: another pull at the next turn. */
     if (c->state == CONN_LAGGING && !wslay_event_want_write(c->ws))
         pending_add(c);
+    conn_park(c);
     if (c->fd < 0)
         return true;
-    mask = (wslay_event_want_read(c->ws) ? EPOLLIN : 0) |
-           (wslay_event_want_write(c->ws) ? EPOLLOUT : 0);
+    /* A parked connection only reads. */
+    mask = !c->ws ? EPOLLIN
+                  : (wslay_event_want_read(c->ws) ? EPOLLIN : 0) |
+                        (wslay_event_want_write(c->ws) ? EPOLLOUT : 0);
     if (mask != c->epoll_mask) {
         struct epoll_event ev = {.events = mask, .data.ptr = c};
         epoll_ctl(hub->epfd, EPOLL_CTL_MOD, c->fd, &ev);
@@ -720,7 +789,7 @@ static bool conn_recv_failed(struct conn *c, bool was_idle)
 /* Reads what the socket has (up to the budget); false when the connection is gone. */
 static bool conn_read(struct conn *c)
 {
-    bool was_idle = !wslay_event_want_write(c->ws);
+    bool was_idle = !wslay_event_want_write(conn_ws(c));
 
     c->read_budget = READ_BUDGET;
     c->io_failed = false;
@@ -862,7 +931,7 @@ static void hub_sweep(struct hub *hub, int64_t now)
         } else if (c->state != CONN_HELLO && now - c->last_ping_ms >= hub->ping_ms) {
             struct wslay_event_msg ping = {WSLAY_PING, NULL, 0};
             c->last_ping_ms = now;
-            if (wslay_event_queue_msg(c->ws, &ping) == 0)
+            if (wslay_event_queue_msg(conn_ws(c), &ping) == 0)
                 pending_add(c);
         }
     }

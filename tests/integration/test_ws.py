@@ -420,6 +420,43 @@ def test_typing_goes_to_the_other_members_only():
 
 
 @tap.test
+def test_frames_split_across_deliveries_arrive_whole():
+    """An idle connection gives its frame parser back between messages
+    (hub.c, conn_park): bytes of a frame or a fragmented message that came
+    before a delivery must still be there after it."""
+    srv, a, f, room = pair()
+    wa, wf = WS(srv.port), WS(srv.port)
+    wa.hello(a["token"])
+    wf.hello(f["token"])
+    typing = json.dumps({"type": "typing", "room_id": room}).encode()
+    frame = WS.frame(0x1, typing)
+    # One byte of the header, then a message to the sender, then the rest
+    # of the header, another message, then the payload.
+    for piece, note in ((frame[:1], "one"), (frame[1:4], "two"), (frame[4:], None)):
+        wa.send_raw(piece)
+        if note:
+            post(srv, room, f, note)
+            eq(next_of_type(wa, "message.created")["message"]["text"], note,
+               f"delivery {note} while a frame is half read")
+    eq(next_of_type(wf, "typing")["user"]["id"], a["id"], "the split frame arrived whole")
+    # A fragmented text message: first fragment, a delivery, a ping in
+    # between, then the last fragment.
+    wa.send_raw(WS.frame(0x1, typing[:10], fin=False))
+    post(srv, room, f, "three")
+    eq(next_of_type(wa, "message.created")["message"]["text"], "three", "delivery mid-message")
+    wa.send_raw(WS.frame(0x9, b"hi"))
+    wa.send_raw(WS.frame(0x0, typing[10:], fin=True))
+    wa.send_json({"type": "typing", "room_id": room})  # within the second: dropped
+    post(srv, room, a, "four")
+    # (f's "one" and "two" went by while it waited for the typing event.)
+    eq([next_of_type(wf, "message.created")["message"]["text"] for _ in range(2)],
+       ["three", "four"], "f's stream goes on, in order")
+    eq(next_of_type(wa, "message.created")["message"]["text"], "four", "a's stream goes on")
+    eq(connections(srv), 2, "nobody was closed")
+    stop_clean(srv)
+
+
+@tap.test
 def test_refused_past_the_connection_limit_1013():
     srv = Server(env={"STINTD_WS_MAX_CONNECTIONS": "2"})
     a = srv.user("client")

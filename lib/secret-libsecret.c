@@ -1,8 +1,10 @@
 /*
  * The keyring backend of lib/secret.h on libsecret-1's synchronous API.
- * The only GLib code under lib/: it is built into the sign-in library that
- * the CLI and the desktop app link (lib/meson.build), never into stintd.
- * Not for: deciding between the keyring and auth.json (lib/signin.c).
+ * The only GLib code under lib/: it is built as the module stint-secret.so
+ * (lib/meson.build), which secret-dl.c loads when the keyring is needed, so
+ * no program links GLib for it. Not for: deciding whether to ask the
+ * keyring at all (secret-dl.c: STINT_NO_KEYRING, no session bus) nor
+ * between the keyring and auth.json (lib/signin.c).
  */
 #include "lib/secret.h"
 
@@ -11,7 +13,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "lib/xalloc.h"
 
@@ -80,35 +81,11 @@ static void deadline_end(struct deadline *d)
     g_mutex_clear(&d->mu);
 }
 
-static bool disabled(void)
-{
-    const char *v = getenv("STINT_NO_KEYRING");
-
-    return v && *v && strcmp(v, "0") != 0;
-}
-
 /*
- * Whether a session bus is configured at all. Without one GLib would try
- * to autolaunch a bus (dbus-launch), which a command must not do.
+ * Whether a Secret Service runs on the session bus now; at most
+ * ST_SECRET_PROBE_MS. secret-dl.c has made sure that a bus is configured,
+ * so GLib does not autolaunch one.
  */
-static bool bus_configured(void)
-{
-    const char *addr = getenv("DBUS_SESSION_BUS_ADDRESS");
-    const char *runtime = getenv("XDG_RUNTIME_DIR");
-    struct stat sb;
-    bool found = false;
-
-    if (addr && *addr)
-        return true;
-    if (runtime && runtime[0] == '/') {
-        char *path = xasprintf("%s/bus", runtime);
-        found = stat(path, &sb) == 0 && S_ISSOCK(sb.st_mode);
-        free(path);
-    }
-    return found;
-}
-
-/* Whether a Secret Service runs on the session bus now; at most ST_SECRET_PROBE_MS. */
 static bool service_running(void)
 {
     struct deadline d;
@@ -116,8 +93,6 @@ static bool service_running(void)
     GVariant *v = NULL;
     gboolean owned = FALSE;
 
-    if (disabled() || !bus_configured())
-        return false;
     deadline_begin(&d, ST_SECRET_PROBE_MS);
     bus = g_bus_get_sync(G_BUS_TYPE_SESSION, d.cancellable, NULL);
     if (bus) {
@@ -148,7 +123,7 @@ static int errno_of(GError *error)
     return -EIO;
 }
 
-int st_secret_store(const char *server, const char *email, const char *token)
+static int secret_store(const char *server, const char *email, const char *token)
 {
     struct deadline d;
     GError *error = NULL;
@@ -179,7 +154,7 @@ int st_secret_store(const char *server, const char *email, const char *token)
     return r;
 }
 
-int st_secret_lookup(const char *server, const char *email, char **ret_token)
+static int secret_lookup(const char *server, const char *email, char **ret_token)
 {
     struct deadline d;
     GError *error = NULL;
@@ -203,7 +178,7 @@ int st_secret_lookup(const char *server, const char *email, char **ret_token)
     return r;
 }
 
-int st_secret_clear(void)
+static int secret_clear(void)
 {
     struct deadline d;
     GError *error = NULL;
@@ -218,4 +193,16 @@ int st_secret_clear(void)
         r = errno_of(error);
     g_clear_error(&error);
     return r;
+}
+
+/* The one exported symbol (the module is built with hidden visibility). */
+__attribute__((visibility("default"))) const struct st_secret_ops *stint_secret_module_v1(void)
+{
+    static const struct st_secret_ops ops = {
+        .store = secret_store,
+        .lookup = secret_lookup,
+        .clear = secret_clear,
+    };
+
+    return &ops;
 }

@@ -5,19 +5,30 @@
  * Not for: the rest of the sign-in (server, email), which stays in
  * auth.json, nor for any other secret.
  *
- * The build picks one backend: secret-libsecret.c (libsecret-1) or
- * secret-none.c, which has no keyring at all. Each call first checks, with
- * a deadline of ST_SECRET_PROBE_MS, that the service's name has an owner on
- * the session bus: no bus, a bus without the service, or a bus that does
- * not answer in time all mean "no keyring", so a terminal without a desktop
- * never waits. A service that is only activatable is not started: a fresh
- * keyring would ask for a password where nobody may see it.
- * STINT_NO_KEYRING=1 in the environment means "no keyring" too.
+ * The backend, secret-libsecret.c on libsecret-1 and GLib, is a module of
+ * its own (stint-secret.so) that secret-dl.c loads with dlopen the first
+ * time a call needs it, so a program that never touches the keyring (`stint
+ * track` with the token in auth.json) never maps GLib. The module comes
+ * from $STINT_SECRET_MODULE when set, else from the build tree for a
+ * program run from its build tree, else from LIBDIR/stint. A module that is
+ * missing or does not load means "no keyring" (said once at debug level):
+ * the token then stays in auth.json, as in a build without libsecret.
+ *
+ * Before loading anything, a call with STINT_NO_KEYRING=1 in the
+ * environment, or without a session bus configured (neither
+ * $DBUS_SESSION_BUS_ADDRESS nor $XDG_RUNTIME_DIR/bus), is "no keyring": a
+ * terminal without a desktop never loads the module nor autolaunches a bus.
+ * The module then checks, with a deadline of ST_SECRET_PROBE_MS, that the
+ * service's name has an owner on the bus: a bus without the service, or one
+ * that does not answer in time, is "no keyring" too. A service that is only
+ * activatable is not started: a fresh keyring would ask for a password
+ * where nobody may see it.
  *
  * The token is stored under the schema "dev.stint.Token" with the
  * attributes server and email; there is at most one such item, as there is
  * one sign-in. Calls are synchronous, return 0 or a negative errno, print
- * nothing, and may be made from any one thread at a time.
+ * nothing but that debug line, and may be made from any one thread at a
+ * time. The module, once loaded, stays loaded.
  */
 #ifndef STINT_SECRET_H
 #define STINT_SECRET_H
@@ -36,13 +47,29 @@ int st_secret_store(const char *server, const char *email, const char *token);
 
 /*
  * Looks the token of server and email (may be NULL) up: 0 with
- * *ret_token newly allocated (wipe it before freeing it: st_signin_release
- * does); -ENOENT when the keyring holds none; -ENOKEY when there is no
- * keyring or it did not answer.
+ * *ret_token newly allocated with malloc (wipe it before freeing it:
+ * st_signin_release does); -ENOENT when the keyring holds none; -ENOKEY
+ * when there is no keyring or it did not answer.
  */
 int st_secret_lookup(const char *server, const char *email, char **ret_token);
 
 /* Removes every token of ours. 0 also when there was none; -ENOKEY when there is no keyring. */
 int st_secret_clear(void);
+
+/*
+ * The module's side: stint-secret.so exports one function,
+ * ST_SECRET_MODULE_ENTRY, returning its operations, which have the
+ * contracts above (the caller has already checked STINT_NO_KEYRING and the
+ * bus). The name carries the version of this struct: a module built for
+ * another version has no such symbol and counts as missing.
+ */
+struct st_secret_ops {
+    int (*store)(const char *server, const char *email, const char *token);
+    int (*lookup)(const char *server, const char *email, char **ret_token);
+    int (*clear)(void);
+};
+
+#define ST_SECRET_MODULE_ENTRY "stint_secret_module_v1"
+const struct st_secret_ops *stint_secret_module_v1(void);
 
 #endif

@@ -106,6 +106,7 @@ static int load(struct st_signin *ret, bool want_token)
         r = -EINVAL;
         goto out;
     }
+    /* Only a token in the keyring asks it: the keyring module is loaded for nothing else here. */
     if (want_token && token_in) {
         r = st_secret_lookup(server, email, &kept);
         if (r < 0)
@@ -245,7 +246,11 @@ int st_signin_remove(void)
     char *path = st_signin_path();
     int r = 0;
 
-    /* Whatever auth.json says, a token of ours in the keyring goes too. */
+    /*
+     * Whatever auth.json says, a token of ours in the keyring goes too (one
+     * left by an earlier sign-in): this loads the keyring module when a
+     * session bus is configured, as saving does.
+     */
     st_secret_clear();
     if (!path)
         return 0;

@@ -3,8 +3,13 @@
  * real files under a temporary XDG_CONFIG_HOME: the round trip through the
  * 0600 file, a sign-in whose token is in a keyring that cannot be reached
  * now (said as such, and its server still readable), the files refused,
- * and removal. The keyring itself is tested against a real GNOME Keyring
- * in tests/integration/test_desktop.py.
+ * and removal. Then when the keyring module (stint-secret.so, lib/secret.h)
+ * is loaded: never for a token in the file, nor without a session bus or
+ * with STINT_NO_KEYRING=1; for a save with a bus (which has no keyring
+ * here: the token stays in the file); a missing module is no keyring, and
+ * $STINT_SECRET_MODULE is obeyed. Loading is once per process, so those
+ * cases run in a child each. The keyring itself is tested against a real
+ * GNOME Keyring in tests/integration/test_desktop.py.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,15 +19,19 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "lib/signin.h"
 
 static char dir[64];
 static char path[128];
+static char no_bus[128];
 
 static int setup(void **state)
 {
@@ -32,6 +41,11 @@ static int setup(void **state)
     setenv("XDG_CONFIG_HOME", dir, 1);
     /* No keyring here, whatever the machine has: the file is what is tested. */
     setenv("STINT_NO_KEYRING", "1", 1);
+    /* Nor the session bus of whoever runs the tests: no bus unless a test sets this one. */
+    unsetenv("DBUS_SESSION_BUS_ADDRESS");
+    unsetenv("STINT_SECRET_MODULE");
+    setenv("XDG_RUNTIME_DIR", dir, 1);
+    snprintf(no_bus, sizeof(no_bus), "unix:path=%s/no-bus", dir);
     snprintf(path, sizeof(path), "%s/stint/auth.json", dir);
     return 0;
 }
@@ -154,6 +168,159 @@ static void test_remove(void **state)
     assert_int_equal(st_signin_remove(), 0);
 }
 
+/* Whether a module whose path ends in name is mapped into this process. */
+static bool mapped(const char *name)
+{
+    char line[4096];
+    size_t n = strlen(name);
+    bool found = false;
+    FILE *f = fopen("/proc/self/maps", "r");
+
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f)) {
+        size_t len = strcspn(line, "\n");
+        if (len >= n && memcmp(line + len - n, name, n) == 0)
+            found = true;
+    }
+    fclose(f);
+    return found;
+}
+
+static bool token_in_file(void)
+{
+    char buf[512] = "";
+    FILE *f = fopen(path, "r");
+    bool yes;
+
+    if (!f)
+        return false;
+    yes = fread(buf, 1, sizeof(buf) - 1, f) > 0 && strstr(buf, "\"token\"") &&
+          !strstr(buf, "token_in");
+    fclose(f);
+    return yes;
+}
+
+static const char *const keyring_file =
+    "{\"server\": \"http://x\", \"email\": \"e@x\", \"token_in\": \"keyring\"}\n";
+
+static void test_no_module_when_the_keyring_is_not_needed(void **state)
+{
+    struct st_signin in = {.server = "http://x", .token = "st_x", .email = "e@x"};
+    struct st_signin out = {0};
+
+    unsetenv("STINT_NO_KEYRING");
+    /* A session bus is configured: only the token's place decides. */
+    setenv("DBUS_SESSION_BUS_ADDRESS", no_bus, 1);
+    write_file("{\"server\": \"http://x\", \"token\": \"st_file\"}\n");
+    assert_int_equal(st_signin_load(&out), 0);
+    assert_string_equal(out.token, "st_file");
+    st_signin_release(&out);
+    assert_int_equal(st_signin_peek(&out), 0);
+    st_signin_release(&out);
+    write_file(keyring_file);
+    assert_int_equal(st_signin_peek(&out), 0);
+    st_signin_release(&out);
+    assert_false(mapped("/stint-secret.so"));
+
+    /* STINT_NO_KEYRING=1: no keyring, whatever the bus. */
+    setenv("STINT_NO_KEYRING", "1", 1);
+    assert_int_equal(st_signin_load(&out), -ENOKEY);
+    assert_int_equal(st_signin_save(&in), 0);
+    assert_true(token_in_file());
+    assert_int_equal(st_signin_remove(), 0);
+    assert_false(mapped("/stint-secret.so"));
+
+    /* No session bus configured (no address, no $XDG_RUNTIME_DIR/bus): no keyring. */
+    unsetenv("STINT_NO_KEYRING");
+    unsetenv("DBUS_SESSION_BUS_ADDRESS");
+    write_file(keyring_file);
+    assert_int_equal(st_signin_load(&out), -ENOKEY);
+    assert_int_equal(st_signin_save(&in), 0);
+    assert_true(token_in_file());
+    assert_int_equal(st_signin_load(&out), 0);
+    st_signin_release(&out);
+    assert_int_equal(st_signin_remove(), 0);
+    assert_false(mapped("/stint-secret.so"));
+}
+
+/*
+ * A save with a session bus configured, in a child (the module stays
+ * loaded): the module is loaded from module_path (NULL: where secret-dl.c
+ * looks by default), finds no keyring on the bus that is not there, and
+ * the token goes to the file. Returns the child's exit status: 0 or the
+ * number of the check that failed.
+ */
+static int save_with_a_bus(const char *module_path, const char *expect_mapped)
+{
+    struct st_signin in = {.server = "http://x", .token = "st_x", .email = "e@x"};
+    struct st_signin out = {0};
+    int status;
+    pid_t pid = fork();
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        unsetenv("STINT_NO_KEYRING");
+        setenv("DBUS_SESSION_BUS_ADDRESS", no_bus, 1);
+        if (module_path)
+            setenv("STINT_SECRET_MODULE", module_path, 1);
+        if (st_signin_save(&in) != 0)
+            _exit(1);
+        if (!token_in_file())
+            _exit(2);
+        if (expect_mapped && !mapped(expect_mapped))
+            _exit(3);
+        if (!expect_mapped && mapped("/stint-secret.so"))
+            _exit(4);
+        if (st_signin_load(&out) != 0 || strcmp(out.token, "st_x") != 0)
+            _exit(5);
+        st_signin_release(&out);
+        write_file(keyring_file);
+        if (st_signin_load(&out) != -ENOKEY)
+            _exit(6);
+        if (st_signin_remove() != 0)
+            _exit(7);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static const char *built_module(void)
+{
+    static char module[512];
+    const char *root = getenv("STINT_BUILD_ROOT");
+
+    snprintf(module, sizeof(module), "%s/lib/stint-secret.so", root ? root : ".");
+    if (access(module, R_OK) != 0)
+        skip(); /* built without libsecret-1: there is no module to load */
+    return module;
+}
+
+static void test_saving_with_a_bus_loads_the_module(void **state)
+{
+    built_module();
+    /* From the build tree, as this test runs from there. */
+    assert_int_equal(save_with_a_bus(NULL, "/stint-secret.so"), 0);
+}
+
+static void test_stint_secret_module_is_obeyed(void **state)
+{
+    char missing[128], copy[128], cmd[1200];
+    const char *module = built_module();
+
+    snprintf(missing, sizeof(missing), "%s/missing.so", dir);
+    assert_int_equal(save_with_a_bus(missing, NULL), 0);
+    /* A file that is not a stint module (no entry point) is no keyring either. */
+    snprintf(copy, sizeof(copy), "%s/auth.json", dir);
+    write_file("{}");
+    assert_int_equal(save_with_a_bus(copy, NULL), 0);
+    snprintf(copy, sizeof(copy), "%s/copy-of-stint-secret.so", dir);
+    snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", module, copy);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(save_with_a_bus(copy, "/copy-of-stint-secret.so"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -161,6 +328,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_token_in_an_unreachable_keyring, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_module_when_the_keyring_is_not_needed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_saving_with_a_bus_loads_the_module, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stint_secret_module_is_obeyed, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,39 +15,8 @@
 
 #include "cli/output.h"
 #include "lib/signin.h"
+#include "lib/str.h"
 #include "lib/xalloc.h"
-
-struct body_buf {
-    char *data;
-    size_t len;
-    size_t cap;
-    bool too_big;
-};
-
-static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-    struct body_buf *b = userdata;
-    size_t n = size * nmemb;
-
-    /* Refuse before allocating: the cap is what keeps a rogue server out. */
-    if (n > CLI_MAX_RESPONSE - b->len) {
-        b->too_big = true;
-        return 0;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 16384;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        if (cap > CLI_MAX_RESPONSE + 1)
-            cap = CLI_MAX_RESPONSE + 1;
-        b->data = xrealloc(b->data, cap);
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, ptr, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
-}
 
 int cli_client_open(struct cli_ctx *ctx, bool need_auth, struct cli_client *ret)
 {
@@ -152,7 +121,7 @@ int cli_client_send(struct cli_client *c, const char *method, const char *path, 
 {
     CURL *curl = c->curl;
     struct curl_slist *headers = NULL;
-    struct body_buf buf = {0};
+    struct st_capbuf buf = {.max = CLI_MAX_RESPONSE};
     char errbuf[CURL_ERROR_SIZE] = "";
     char *url = xasprintf("%s/api/v1%s", c->server, path);
     char *auth = NULL;
@@ -171,7 +140,7 @@ int cli_client_send(struct cli_client *c, const char *method, const char *path, 
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "stint/" STINT_VERSION);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, st_capbuf_write);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &buf);
     curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CLI_MAX_RESPONSE);
 

@@ -19,6 +19,7 @@
 #include "cli/messaging.h"
 #include "cli/output.h"
 #include "lib/json.h"
+#include "lib/str.h"
 #include "lib/xalloc.h"
 
 /* The API's caps: 10 files a message, 10,000 characters of text (4 bytes each at most). */
@@ -45,9 +46,7 @@ struct upload {
     bool short_read;  /* the file shrank or failed while being read */
     bool bar;         /* draw a progress bar on stderr */
     struct timespec start, last_draw;
-    char *answer;
-    size_t answer_len;
-    bool answer_too_big;
+    struct st_capbuf answer; /* the server's reply */
 };
 
 static double seconds_since(const struct timespec *t)
@@ -75,22 +74,6 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *userdata)
         return CURL_READFUNC_ABORT;
     }
     u->sent += (curl_off_t)n;
-    return n;
-}
-
-static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-    struct upload *u = userdata;
-    size_t n = size * nmemb;
-
-    if (n > MAX_UPLOAD_ANSWER - u->answer_len) {
-        u->answer_too_big = true;
-        return 0;
-    }
-    u->answer = xrealloc(u->answer, u->answer_len + n + 1);
-    memcpy(u->answer + u->answer_len, ptr, n);
-    u->answer_len += n;
-    u->answer[u->answer_len] = '\0';
     return n;
 }
 
@@ -142,7 +125,7 @@ static const char *base_name(const char *path)
  */
 static int upload(struct cli_client *c, const char *path, json_t **ret_file)
 {
-    struct upload u = {.name = NULL};
+    struct upload u = {.answer = {.max = MAX_UPLOAD_ANSWER}};
     struct curl_slist *headers = NULL;
     struct stat st;
     char errbuf[CURL_ERROR_SIZE] = "";
@@ -196,8 +179,8 @@ static int upload(struct cli_client *c, const char *path, json_t **ret_file)
     curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
     curl_easy_setopt(curl, CURLOPT_READDATA, &u);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, u.size);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &u);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, st_capbuf_write);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &u.answer);
     curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &u);
@@ -209,7 +192,7 @@ static int upload(struct cli_client *c, const char *path, json_t **ret_file)
         fprintf(stderr, "stint: send: '%s' changed or failed while it was read\n", clean_path);
         goto out;
     }
-    if (u.answer_too_big) {
+    if (u.answer.too_big) {
         fprintf(stderr, "stint: send: the answer from %s is too large\n", c->server);
         goto out;
     }
@@ -219,8 +202,8 @@ static int upload(struct cli_client *c, const char *path, json_t **ret_file)
                 errbuf[0] ? errbuf : curl_easy_strerror(code));
         goto out;
     }
-    if (u.answer_len > 0)
-        body = json_loadb(u.answer, u.answer_len, JSON_REJECT_DUPLICATES, NULL);
+    if (u.answer.len > 0)
+        body = json_loadb(u.answer.data, u.answer.len, JSON_REJECT_DUPLICATES, NULL);
     if (status < 200 || status > 299) {
         struct cli_reply reply = {.status = status, .body = json_is_object(body) ? body : NULL};
         fprintf(stderr, "stint: send: uploading '%s' failed\n", clean_path);
@@ -243,7 +226,7 @@ out:
     curl_free(enc);
     free(fname);
     free(url);
-    free(u.answer);
+    free(u.answer.data);
     free(clean_path);
     if (u.f)
         fclose(u.f);

@@ -14,41 +14,14 @@
 #include <unistd.h>
 
 #include "cli/output.h"
+#include "lib/str.h"
 #include "lib/xalloc.h"
-
-struct sink {
-    char *data;
-    size_t len, cap;
-    bool too_big;
-};
-
-static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-    struct sink *s = userdata;
-    size_t n = size * nmemb;
-
-    if (n > CLI_MAX_RESPONSE - s->len) {
-        s->too_big = true;
-        return 0;
-    }
-    if (s->len + n + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 65536;
-        while (cap < s->len + n + 1)
-            cap *= 2;
-        s->data = xrealloc(s->data, cap);
-        s->cap = cap;
-    }
-    memcpy(s->data + s->len, ptr, n);
-    s->len += n;
-    s->data[s->len] = '\0';
-    return n;
-}
 
 int cli_download(struct cli_client *c, const char *path, char **ret_data, size_t *ret_len)
 {
     CURL *curl = c->curl;
     struct curl_slist *headers = NULL;
-    struct sink s = {0};
+    struct st_capbuf s = {.max = CLI_MAX_RESPONSE};
     char errbuf[CURL_ERROR_SIZE] = "";
     char *url = xasprintf("%s/api/v1%s", c->server, path), *auth = NULL;
     long status = 0;
@@ -64,7 +37,7 @@ int cli_download(struct cli_client *c, const char *path, char **ret_data, size_t
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "stint/" STINT_VERSION);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, st_capbuf_write);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &s);
     curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CLI_MAX_RESPONSE);
     if (c->token) {

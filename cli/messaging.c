@@ -15,52 +15,11 @@
 #include "cli/output.h"
 #include "lib/json.h"
 #include "lib/utc.h"
+#include "lib/str.h"
 #include "lib/xalloc.h"
 
 /* More candidates than this are counted, not listed, when a title is ambiguous. */
 #define MAX_LISTED 10
-
-/*
- * Decodes one UTF-8 sequence at s. Returns its length and the code point,
- * or 1 and -1 for a byte that does not start a valid sequence.
- */
-static size_t utf8_decode(const unsigned char *s, long *ret_cp)
-{
-    size_t n;
-    long cp;
-
-    if (s[0] < 0x80) {
-        *ret_cp = s[0];
-        return 1;
-    }
-    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-        n = 1;
-        cp = s[0] & 0x1F;
-    } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-        n = 2;
-        cp = s[0] & 0x0F;
-    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-        n = 3;
-        cp = s[0] & 0x07;
-    } else {
-        *ret_cp = -1;
-        return 1;
-    }
-    for (size_t k = 1; k <= n; k++) {
-        if ((s[k] & 0xC0) != 0x80) {
-            *ret_cp = -1;
-            return 1;
-        }
-        cp = (cp << 6) | (s[k] & 0x3F);
-    }
-    if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-        *ret_cp = -1;
-        return 1;
-    }
-    *ret_cp = cp;
-    return n + 1;
-}
 
 /* Skips a control sequence's body (after ESC [ or CSI): parameters, intermediates, final. */
 static const unsigned char *skip_csi(const unsigned char *p)
@@ -126,7 +85,7 @@ char *cli_msg_clean(const char *s, bool multiline, const char *indent)
             }
             continue;
         }
-        n = utf8_decode(p, &cp);
+        n = st_utf8_decode(p, &cp);
         if (cp == 0x9B) {
             p = skip_csi(p + n);
             continue;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "lib/str.h"
 #include "lib/xalloc.h"
 
 /* More cells than this make a table refuse rows rather than grow forever. */
@@ -103,48 +104,6 @@ void cli_format_bars(int level, char *out, size_t len)
     }
 }
 
-/*
- * Decodes one UTF-8 sequence at s. Returns its length and the code point,
- * or 1 and -1 for a byte that does not start a valid sequence.
- */
-static size_t utf8_next(const unsigned char *s, long *ret_cp)
-{
-    size_t n;
-    long cp;
-
-    if (s[0] < 0x80) {
-        *ret_cp = s[0];
-        return 1;
-    }
-    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-        n = 1;
-        cp = s[0] & 0x1F;
-    } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-        n = 2;
-        cp = s[0] & 0x0F;
-    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-        n = 3;
-        cp = s[0] & 0x07;
-    } else {
-        *ret_cp = -1;
-        return 1;
-    }
-    for (size_t k = 1; k <= n; k++) {
-        if ((s[k] & 0xC0) != 0x80) {
-            *ret_cp = -1;
-            return 1;
-        }
-        cp = (cp << 6) | (s[k] & 0x3F);
-    }
-    if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-        *ret_cp = -1;
-        return 1;
-    }
-    *ret_cp = cp;
-    return n + 1;
-}
-
 char *cli_clean(const char *s)
 {
     size_t len = strlen(s);
@@ -154,7 +113,7 @@ char *cli_clean(const char *s)
 
     while (*p) {
         long cp;
-        size_t n = utf8_next(p, &cp);
+        size_t n = st_utf8_decode(p, &cp);
         /* C0, DEL, C1 and broken sequences all become '?'. */
         if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
             out[o++] = '?';
@@ -185,7 +144,7 @@ size_t cli_text_width(const char *s)
 
     while (*p) {
         long cp;
-        p += utf8_next(p, &cp);
+        p += st_utf8_decode(p, &cp);
         width += cp_width(cp);
     }
     return width;
@@ -207,7 +166,7 @@ static char *truncate_to(const char *s, size_t max)
         return xstrdup(ellipsis);
     while (*p) {
         long cp;
-        size_t n = utf8_next(p, &cp);
+        size_t n = st_utf8_decode(p, &cp);
         size_t w = cp_width(cp);
         if (width + w > max - ell_w)
             break;

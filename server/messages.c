@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/str.h"
 #include "lib/utc.h"
 #include "lib/xalloc.h"
 #include "server/events.h"
@@ -341,36 +342,6 @@ int messages_page(struct store_tx *tx, const char *room_id, const char *before, 
     return 0;
 }
 
-/* Decodes the UTF-8 character at s into *ret_cp; its length, or 1 for a stray byte (cp 0). */
-static size_t utf8_next(const unsigned char *s, unsigned *ret_cp)
-{
-    unsigned c = s[0], cp;
-    size_t n;
-
-    if (c < 0x80) {
-        *ret_cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 1, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF)
-        n = 2, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4)
-        n = 3, cp = c & 0x07;
-    else
-        goto stray;
-    for (size_t k = 1; k <= n; k++) {
-        if ((s[k] & 0xC0) != 0x80)
-            goto stray;
-        cp = (cp << 6) | (s[k] & 0x3F);
-    }
-    *ret_cp = cp;
-    return n + 1;
-stray:
-    *ret_cp = 0;
-    return 1;
-}
-
 /*
  * Whether cp belongs to a word. ASCII: letters and digits. Beyond ASCII,
  * everything but the blocks of spaces, punctuation, symbols and emoji
@@ -400,9 +371,9 @@ char *messages_fts_query(const char *q)
     bool in_word = false;
 
     while (*p) {
-        unsigned cp;
-        size_t n = utf8_next(p, &cp);
-        if (cp && word_char(cp)) {
+        long cp;
+        size_t n = st_utf8_decode(p, &cp);
+        if (cp > 0 && word_char((unsigned)cp)) {
             if (!in_word) {
                 if (o)
                     o += (size_t)sprintf(out + o, " AND ");

@@ -12,35 +12,8 @@
 #include <string.h>
 
 #include "lib/json.h"
+#include "lib/str.h"
 #include "lib/xalloc.h"
-
-struct answer {
-    char *data;
-    size_t len, cap;
-    bool too_big;
-};
-
-static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-    struct answer *a = userdata;
-    size_t n = size * nmemb;
-
-    if (n > TK_NET_MAX_ANSWER - a->len) {
-        a->too_big = true;
-        return 0;
-    }
-    if (a->len + n + 1 > a->cap) {
-        size_t cap = a->cap ? a->cap : 4096;
-        while (cap < a->len + n + 1)
-            cap *= 2;
-        a->data = xrealloc(a->data, cap);
-        a->cap = cap;
-    }
-    memcpy(a->data + a->len, ptr, n);
-    a->len += n;
-    a->data[a->len] = '\0';
-    return n;
-}
 
 int tk_net_init(struct tk_net *n, const char *server, const char *token)
 {
@@ -105,7 +78,7 @@ int tk_net_request(struct tk_net *n, const char *method, const char *path, const
 {
     CURL *curl = n->curl;
     struct curl_slist *headers = NULL;
-    struct answer a = {0};
+    struct st_capbuf a = {.max = TK_NET_MAX_ANSWER};
     char errbuf[CURL_ERROR_SIZE] = "";
     char *url = xasprintf("%s/api/v1%s", n->server, path);
     char *auth = NULL, *ctype = NULL;
@@ -121,7 +94,7 @@ int tk_net_request(struct tk_net *n, const char *method, const char *path, const
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout_s);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "stint-tracker/" STINT_VERSION);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, st_capbuf_write);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &a);
     headers = curl_slist_append(headers, "Accept: application/json");
     headers = curl_slist_append(headers, "Expect:");

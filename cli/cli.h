@@ -97,5 +97,7 @@ extern const struct cli_command cmd_messages;
 extern const struct cli_command cmd_send;
 extern const struct cli_command cmd_watch;
 extern const struct cli_command cmd_search;
+extern const struct cli_command cmd_files;
+extern const struct cli_command cmd_download;
 
 #endif

@@ -25,6 +25,7 @@ const struct cli_command *const cli_commands[] = {
     &cmd_memo,   &cmd_tag,   &cmd_delete, &cmd_manual,
     &cmd_timesheet, &cmd_invoices, &cmd_invoice, &cmd_approve, &cmd_dispute, &cmd_earnings,
     &cmd_rooms, &cmd_room, &cmd_messages, &cmd_send, &cmd_watch, &cmd_search,
+    &cmd_files, &cmd_download,
     &cmd_help,   NULL,
 };
 

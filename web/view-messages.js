@@ -1,9 +1,10 @@
 // The Messages page: the caller's rooms on the left (unread counts, the
-// archived ones folded away, "New group"), one room's thread on the right
-// (older pages on demand, replies, edits, deletions, files and image
-// thumbnails) and the composer (Enter sends, attachments by button, drop or
-// paste, uploaded with progress; typing notices). Live changes come from
-// messages-live.js, the tab's one WebSocket; this file only draws them.
+// archived ones folded away, "New group", and a search over all of them),
+// one room's thread on the right (older pages on demand, replies, edits,
+// deletions, files and image thumbnails, the room's Files list) and the
+// composer (Enter sends, attachments by button, drop or paste, uploaded with
+// progress; typing notices). Live changes come from messages-live.js, the
+// tab's one WebSocket; this file only draws them.
 //
 // Text people write is only ever set as text: links are found in it and made
 // into <a> elements through the DOM, never through HTML.
@@ -18,8 +19,15 @@ const MAX_FILES = 10;
 const PAGE = 50;
 const TYPING_EVERY_MS = 3000;
 const TYPING_SHOWN_MS = 6000;
+const SEARCH_DELAY_MS = 250;
+const SEARCH_LIMIT = 50;
+const MAX_QUERY = 200;
 
 const drafts = new Map(); // room id -> text not sent yet, kept while the tab lives
+// The search box and its results outlive the page (opening a result renders the page anew).
+const search = { q: '', results: null, error: null, seq: 0 };
+// A message to bring into view once its room has opened (a search result, a file's message).
+let focusOnOpen = null;
 
 export async function render(main, params, ctx) {
   document.title = 'Messages · stint';
@@ -55,6 +63,7 @@ export async function render(main, params, ctx) {
     window.removeEventListener('focus', onFocus);
     document.removeEventListener('visibilitychange', onFocus);
     clearTimeout(v.typingTimer);
+    clearTimeout(v.searchTimer);
     for (const up of v.uploads) if (up.xhr && up.state === 'uploading') up.xhr.abort();
     for (const u of v.thumbs.values()) if (typeof u === 'string') URL.revokeObjectURL(u);
     if (v.roomId && v.els.input) drafts.set(v.roomId, v.els.input.value);
@@ -72,12 +81,15 @@ function build(v) {
   els.archived = h('details.rooms-archived', { hidden: true },
     h('summary', 'Archived ', els.archivedCount), els.archivedList);
   els.status = h('p.msg-status', { role: 'status' });
+  els.roomNav = h('nav.room-nav', { 'aria-label': 'Conversations' }, els.roomList, els.archived);
   const rooms = h('aside.msg-rooms', { 'aria-label': 'Conversations' },
     h('div.msg-rooms-head',
       h('h1', 'Messages'),
       h('button.btn.btn-small', { type: 'button', onclick: () => newGroup(v) }, 'New group')),
+    buildSearch(v),
     els.status,
-    h('nav.room-nav', { 'aria-label': 'Conversations' }, els.roomList, els.archived));
+    els.roomNav,
+    els.searchPane);
 
   els.thread = h('section.msg-thread', { 'aria-label': 'Conversation' });
   if (!v.roomId) {
@@ -88,6 +100,7 @@ function build(v) {
   v.main.append(h('div.page.page-wide.msg-page',
     h('div.msg-layout', { class: v.roomId ? 'has-thread' : '' }, rooms, els.thread)));
   showStatus(v);
+  renderSearch(v);
 }
 
 function showStatus(v) {
@@ -273,6 +286,11 @@ async function openRoom(v) {
   els.scroll.removeAttribute('aria-busy');
   drawList(v);
   scrollToBottom(v, false);
+  if (focusOnOpen && focusOnOpen.room === v.roomId) {
+    const want = focusOnOpen.id;
+    focusOnOpen = null;
+    focusMessage(v, want, false);
+  }
   const draft = drafts.get(v.roomId);
   if (draft) {
     els.input.value = draft;
@@ -288,7 +306,9 @@ function renderHead(v, r) {
   document.title = `${r.title} · Messages · stint`;
   const canManage = r.kind === 'contract' || r.my_role === 'owner' || r.my_role === 'admin';
   const names = (r.members || []).map((m) => (m.user_id === v.me ? `${m.name} (you)` : m.name));
-  const actions = [];
+  const actions = [
+    h('button.btn.btn-small.files-btn', { type: 'button', onclick: () => showFiles(v, r), title: 'The files posted in this conversation' }, 'Files'),
+  ];
   if (r.kind === 'group' && canManage) {
     actions.push(h('button.btn.btn-small', { type: 'button', onclick: () => rename(v, r) }, 'Rename'));
   }
@@ -369,6 +389,8 @@ function onEvent(v, ev) {
   switch (ev.type) {
     case 'rooms':
       renderRooms(v);
+      if (search.untitled) renderSearch(v); // the rooms a result is in have come
+
       if (v.roomId && v.loaded) {
         const r = live.room(v.roomId);
         if (r) renderHead(v, r);
@@ -626,15 +648,27 @@ function buildMessage(v, m, grouped, target) {
 }
 
 function showMessage(v, id) {
-  const node = v.nodes.get(id);
-  if (!node || !node.el.isConnected) {
+  if (!focusMessage(v, id)) {
     toast(v.nextBefore ? 'That message is further up: load older messages to see it.' : 'That message is no longer here.');
-    return;
   }
-  node.el.scrollIntoView({ block: 'center', behavior: 'smooth' });
+}
+
+/**
+ * Scrolls a loaded message into view and flashes it; false when it is not in
+ * the loaded pages. A room just opened jumps there at once (smooth=false):
+ * a smooth scroll would start by the end, where a thumbnail that loads
+ * meanwhile pulls the view back down.
+ */
+function focusMessage(v, id, smooth = true) {
+  const node = v.nodes.get(id);
+  if (!node || !node.el.isConnected) return false;
+  smooth = smooth && !matchMedia('(prefers-reduced-motion: reduce)').matches;
+  v.stick = false;
+  node.el.scrollIntoView({ block: 'center', behavior: smooth ? 'smooth' : 'auto' });
   node.el.classList.remove('msg-flash');
   void node.el.offsetWidth; // restart the animation
   node.el.classList.add('msg-flash');
+  return true;
 }
 
 // ---- Links in text ------------------------------------------------------------------
@@ -1087,4 +1121,301 @@ function dropTarget(v, el) {
     el.classList.remove('drop-active');
     addFiles(v, [...ev.dataTransfer.files]);
   });
+}
+
+// ---- Search ----------------------------------------------------------------------------
+
+// A word as the server's index sees one: a run of letters and digits.
+const WORD_RE = /[\p{L}\p{N}]+/gu;
+
+/** Lower case without accents, as the index compares words. */
+function fold(s) {
+  return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+}
+
+function queryWords(q) {
+  return [...new Set((q.match(WORD_RE) || []).map(fold))];
+}
+
+function buildSearch(v) {
+  const { els } = v;
+  search.view = v;
+  els.searchInput = h('input.room-search-input', {
+    type: 'search', name: 'q', placeholder: 'Search messages', 'aria-label': 'Search messages',
+    autocomplete: 'off', spellcheck: false, maxlength: MAX_QUERY, enterkeyhint: 'search',
+  });
+  els.searchInput.value = search.q;
+  els.searchClear = h('button.icon-btn.room-search-clear', {
+    type: 'button', 'aria-label': 'Clear the search', hidden: !search.q,
+    onclick: () => {
+      clearSearch(v);
+      els.searchInput.focus();
+    },
+  }, '×');
+  els.searchPane = h('div.search-pane', { hidden: true, role: 'region', 'aria-label': 'Search results' });
+  els.searchInput.addEventListener('input', () => {
+    els.searchClear.hidden = !els.searchInput.value;
+    clearTimeout(v.searchTimer);
+    v.searchTimer = setTimeout(() => runSearch(v), SEARCH_DELAY_MS);
+  });
+  els.searchInput.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape' && els.searchInput.value) {
+      ev.preventDefault();
+      clearSearch(v);
+    }
+  });
+  return h('form.room-search', {
+    role: 'search',
+    onsubmit: (ev) => {
+      ev.preventDefault();
+      runSearch(v, true);
+    },
+  }, h('span.room-search-icon', { 'aria-hidden': 'true' }), els.searchInput, els.searchClear);
+}
+
+function clearSearch(v) {
+  clearTimeout(v.searchTimer);
+  v.els.searchInput.value = '';
+  search.q = '';
+  search.results = null;
+  search.error = null;
+  search.busy = false;
+  search.seq += 1; // an answer still on its way is dropped
+  renderSearch(v);
+}
+
+async function runSearch(v, again = false) {
+  clearTimeout(v.searchTimer);
+  const q = v.els.searchInput.value.trim().slice(0, MAX_QUERY);
+  if (q === search.q && !again && (search.results || search.busy)) return;
+  search.q = q;
+  search.error = null;
+  const seq = (search.seq += 1);
+  if (!q || !queryWords(q).length) {
+    // Nothing to look for (the server would refuse a query without a word).
+    search.results = q ? [] : null;
+    search.busy = false;
+    renderSearch(v);
+    return;
+  }
+  search.busy = true;
+  renderSearch(v);
+  let results = null, error = null;
+  try {
+    results = (await api(`/search?q=${encodeURIComponent(q)}&limit=${SEARCH_LIMIT}`)).messages || [];
+  } catch (e) {
+    error = explain(e, 'search your messages');
+  }
+  if (seq !== search.seq) return; // a newer query, or the box was cleared
+  search.busy = false;
+  search.results = results;
+  search.error = error;
+  // The page may have been drawn anew meanwhile (a room opened): draw the current one.
+  if (search.view && !search.view.destroyed) renderSearch(search.view);
+}
+
+function renderSearch(v) {
+  const { els } = v;
+  if (!els.searchPane || v.destroyed) return;
+  const active = !!search.q;
+  els.searchClear.hidden = !els.searchInput.value;
+  els.roomNav.hidden = active;
+  els.searchPane.hidden = !active;
+  els.searchPane.setAttribute('aria-busy', search.busy ? 'true' : 'false');
+  if (!active) {
+    els.searchPane.replaceChildren();
+    return;
+  }
+  const words = queryWords(search.q);
+  let content;
+  if (search.error) {
+    content = [h('p.notice.notice-error', { role: 'alert' }, search.error)];
+  } else if (!search.results) {
+    content = [h('p.search-note.muted', 'Searching…')];
+  } else if (!search.results.length) {
+    content = [h('div.search-empty',
+      h('p', `No messages match “${search.q}”.`),
+      h('p.muted.small', words.length
+        ? 'Words match from their start, accents aside: “inv” finds “invoice”. A message has to hold every word.'
+        : 'Type a word: letters and digits are what a search looks for.'))];
+  } else {
+    const n = search.results.length;
+    search.untitled = search.results.some((m) => !live.room(m.room_id));
+    content = [
+      h('p.search-note.muted', n >= SEARCH_LIMIT
+        ? `The newest ${n} matches. Add a word to narrow them down.`
+        : `${n} ${n === 1 ? 'message' : 'messages'}, newest first`),
+      h('ul.search-results', search.results.map((m) => searchHit(v, m, words))),
+    ];
+  }
+  els.searchPane.replaceChildren(...content);
+}
+
+/** The part of a long text around its first matching word, on one line. */
+function excerpt(text, words) {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  const LEN = 160;
+  if (flat.length <= LEN) return flat;
+  let at = 0;
+  for (const m of flat.matchAll(WORD_RE)) {
+    const f = fold(m[0]);
+    if (words.some((w) => f.startsWith(w))) {
+      at = m.index;
+      break;
+    }
+  }
+  let start = Math.max(0, at - 50);
+  if (start > 0) {
+    const space = flat.indexOf(' ', start);
+    start = space >= 0 && space < at ? space + 1 : start;
+  }
+  const end = Math.min(flat.length, start + LEN);
+  return `${start > 0 ? '…' : ''}${flat.slice(start, end)}${end < flat.length ? '…' : ''}`;
+}
+
+/** The text as text nodes, with the words the query matches in <mark> elements. */
+export function highlight(text, words) {
+  const out = [];
+  let last = 0;
+  for (const m of text.matchAll(WORD_RE)) {
+    const f = fold(m[0]);
+    if (!words.some((w) => f.startsWith(w))) continue;
+    if (m.index > last) out.push(text.slice(last, m.index));
+    out.push(h('mark', m[0]));
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) out.push(text.slice(last));
+  return out;
+}
+
+function searchHit(v, m, words) {
+  const r = live.room(m.room_id);
+  const ms = Date.parse(m.created_at);
+  let text;
+  if (m.deleted) text = h('span.msg-gone', 'This message was deleted');
+  else if (m.text) text = highlight(excerpt(m.text, words), words);
+  else text = h('span.muted', snippet(m));
+  return h('li', h('a.search-hit', {
+    href: `#/messages/${encodeURIComponent(m.room_id)}`,
+    'aria-current': m.room_id === v.roomId ? 'true' : null,
+    dataset: { room: m.room_id, message: m.id },
+    onclick: (ev) => {
+      if (m.room_id === v.roomId && v.loaded) {
+        // The room is open already: the URL does not change, so show the message here.
+        ev.preventDefault();
+        showMessage(v, m.id);
+        return;
+      }
+      focusOnOpen = { room: m.room_id, id: m.id };
+    },
+  },
+  h('span.search-hit-head',
+    h('span.search-hit-room', r ? r.title : 'Conversation'),
+    h('time.search-hit-time', { datetime: m.created_at, title: new Date(ms).toLocaleString() }, whenShort(v, m.created_at))),
+  h('span.search-hit-body',
+    h('span.search-hit-author', `${m.author && m.author.id === v.me ? 'You' : authorName(v, m.author)}: `),
+    text)));
+}
+
+// ---- A room's files ---------------------------------------------------------------------
+
+function whenWithTime(v, iso) {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return '';
+  const day = dateInZone(ms, v.zone);
+  const today = dateInZone(Date.now(), v.zone);
+  const time = fmtTime(ms, v.zone);
+  if (day === today) return `Today, ${time}`;
+  if (day === addDays(today, -1)) return `Yesterday, ${time}`;
+  return `${fmtDate(day, 'short')}, ${time}`;
+}
+
+function fileExt(name) {
+  return ((/\.([A-Za-z0-9]{1,5})$/.exec(name) || [])[1] || 'file').toUpperCase();
+}
+
+/** "PNG image", "PDF", "Text" ... from the sniffed type; "File" when it says nothing. */
+function typeLabel(type) {
+  const [major, minor = ''] = String(type || '').split('/');
+  const sub = minor.replace(/^(x-|vnd\.)/, '').split(/[.+;]/)[0].toUpperCase();
+  if (major === 'image') return `${sub || 'An'} image`;
+  if (major === 'text') return sub === 'PLAIN' ? 'Text' : `${sub} text`;
+  if (major === 'video' || major === 'audio') return `${sub} ${major}`;
+  if (type === 'application/octet-stream' || !sub) return 'File';
+  return sub;
+}
+
+async function showFiles(v, r) {
+  const enc = encodeURIComponent(r.id);
+  const jumpTo = await modal({
+    title: 'Files',
+    className: 'files-dialog',
+    build: (close) => {
+      const body = h('div.dialog-body.files-body', { 'aria-busy': 'true' },
+        h('p.muted.files-note', 'Loading files…'));
+      api(`/rooms/${enc}/files`).then(({ files }) => {
+        body.removeAttribute('aria-busy');
+        if (!files.length) {
+          body.replaceChildren(h('div.files-empty',
+            h('span.files-empty-icon', { 'aria-hidden': 'true' }),
+            h('p', 'No files in this conversation yet.'),
+            h('p.muted.small', 'Files attached to its messages are listed here, newest first.')));
+          return;
+        }
+        body.replaceChildren(
+          h('p.muted.files-note', `${r.title} · ${files.length} ${files.length === 1 ? 'file' : 'files'}, newest first`),
+          h('ul.files-list', files.map((f) => fileRow(v, f, close))));
+      }, (e) => {
+        body.removeAttribute('aria-busy');
+        body.replaceChildren(h('p.notice.notice-error', { role: 'alert' }, explain(e, 'list the files of this conversation')));
+      });
+      return h('div',
+        body,
+        h('div.dialog-actions', h('button.btn', { type: 'button', onclick: () => close() }, 'Close')));
+    },
+  });
+  if (jumpTo && !v.destroyed && v.roomId === r.id) showMessage(v, jumpTo);
+}
+
+function fileRow(v, f, close) {
+  let preview;
+  if (f.thumb_url) {
+    const img = h('img', { alt: '', decoding: 'async' });
+    preview = h('span.files-preview.files-thumb.loading', img);
+    img.addEventListener('load', () => preview.classList.remove('loading'));
+    fileThumb(v, f, img, preview);
+  } else {
+    preview = h('span.files-preview.file-ext', { 'aria-hidden': 'true' }, fileExt(f.name));
+  }
+  const who = f.author && f.author.id === v.me ? 'you' : authorName(v, f.author);
+  return h('li.files-row',
+    h('button.files-main', { type: 'button', title: `Download ${f.name}`, onclick: () => saveFile(f) },
+      preview,
+      h('span.files-info',
+        h('span.file-name', f.name),
+        h('span.files-meta',
+          h('span', `${fmtSize(f.size)} · ${typeLabel(f.type)}`),
+          h('span', `Posted by ${who} · `, h('time', { datetime: f.posted_at || f.created_at }, whenWithTime(v, f.posted_at || f.created_at)))))),
+    f.message_id
+      ? h('button.btn.btn-small.btn-quiet.files-show', { type: 'button', onclick: () => close(f.message_id), title: 'Show the message it came with' }, 'Show')
+      : null);
+}
+
+/** A thumbnail through the page's cache of blob URLs; the type badge when there is none. */
+async function fileThumb(v, f, img, box) {
+  let u = v.thumbs.get(f.id);
+  try {
+    if (!u) {
+      u = apiBlob(f.thumb_url).then((b) => URL.createObjectURL(b));
+      v.thumbs.set(f.id, u);
+    }
+    const url = await u;
+    if (v.destroyed) return;
+    v.thumbs.set(f.id, url);
+    img.src = url;
+  } catch {
+    v.thumbs.delete(f.id);
+    box.className = 'files-preview file-ext';
+    box.replaceChildren(fileExt(f.name));
+  }
 }

@@ -7,6 +7,7 @@
 // Run: node tests/e2e/test-messages.mjs [name-filter]   (after `npm ci` and a build)
 
 import { spawn, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -410,6 +411,128 @@ test('the connection drops: the page says so, reconnects with since and misses n
   await r.ctx.close();
 });
 
+
+/** A PNG the browser draws, so that the server makes a thumbnail of it. */
+async function drawPng(ctx, colors) {
+  const pic = await ctx.newPage();
+  await pic.setContent(`<body style="margin:0;width:480px;height:300px;background:linear-gradient(135deg,${colors})"><div style="margin:50px;width:200px;height:120px;background:#f4f4f4;border-radius:12px"></div></body>`);
+  const png = await pic.screenshot({ type: 'png', clip: { x: 0, y: 0, width: 480, height: 300 } });
+  await pic.close();
+  return png;
+}
+
+async function uploadAs(who, name, bytes) {
+  const r = await fetch(W.base + '/api/v1/files', {
+    method: 'POST', headers: { Authorization: `Bearer ${who.token}`, 'X-Filename': encodeURIComponent(name) }, body: bytes,
+  });
+  const text = await r.text();
+  if (r.status !== 201) throw new Error(`POST /files: ${r.status} ${text}`);
+  return JSON.parse(text).file;
+}
+
+test('the Files list shows the room’s files with thumbnails; a download is byte-identical', async () => {
+  const { page: a } = W.a;
+  const bytes = crypto.randomBytes(150 * 1024 + 7);
+  const bin = await uploadAs(W.fl, 'specs v2 — final.bin', bytes);
+  const img = await uploadAs(W.fl, 'palette.png', await drawPng(W.a.ctx, '#b23c5d,#9a5200'));
+  const m = (await ok('POST', `/rooms/${W.room}/messages`, { text: 'Specs and the palette', file_ids: [bin.id, img.id] }, W.fl.token)).message;
+
+  await a.goto(threadUrl(W.room));
+  await a.waitForSelector('.thread-scroll:not([aria-busy])');
+  await a.getByRole('button', { name: 'Files', exact: true }).click();
+  const dlg = a.locator('dialog.files-dialog');
+  await dlg.locator('.files-row').first().waitFor(WAIT);
+  const names = await dlg.locator('.files-row .file-name').allInnerTexts();
+  eq(names.slice(0, 2), ['specs v2 — final.bin', 'palette.png'], 'newest first, in attachment order');
+  const listed = (await ok('GET', `/rooms/${W.room}/files`, undefined, W.client.token)).files;
+  eq(names.length, listed.length, 'every file of the room is listed');
+  const row = dlg.locator('.files-row', { hasText: 'specs v2' });
+  const meta = await row.locator('.files-meta').innerText();
+  assert(/150 KB/.test(meta) && meta.includes('Posted by Fred Freelancer') && meta.includes('Today'), `size, poster and time: ${meta}`);
+  eq(await row.locator('.file-ext').innerText(), 'BIN', 'a type badge for a file without a thumbnail');
+  await a.waitForFunction(() => [...document.querySelectorAll('dialog.files-dialog .files-thumb img')]
+    .some((i) => i.src.startsWith('blob:') && i.complete && i.naturalWidth > 0), null, WAIT);
+  await shot(a, 'files-1920');
+
+  const [dl] = await Promise.all([a.waitForEvent('download', WAIT), row.locator('.files-main').click()]);
+  assert(Buffer.compare(fs.readFileSync(await dl.path()), bytes) === 0, 'the download is the file, byte for byte');
+  eq(dl.suggestedFilename(), 'specs v2 — final.bin', 'under its name');
+
+  // "Show" closes the list and brings the message into view.
+  await row.getByRole('button', { name: 'Show' }).click();
+  await dlg.waitFor({ state: 'detached', ...WAIT });
+  await a.locator(`.msg.msg-flash[data-id="${m.id}"]`).waitFor(WAIT);
+});
+
+test('a room without files says so', async () => {
+  const { page: a } = W.a;
+  const g = (await ok('POST', '/rooms', { title: 'Quiet corner', member_ids: [W.fl.id] }, W.client.token)).room;
+  await a.goto(threadUrl(g.id));
+  await a.waitForSelector('.thread-scroll:not([aria-busy])');
+  await a.getByRole('button', { name: 'Files', exact: true }).click();
+  await a.locator('dialog.files-dialog .files-empty').waitFor(WAIT);
+  assert((await a.locator('dialog.files-dialog').innerText()).includes('No files in this conversation yet.'), 'the empty state');
+  await a.keyboard.press('Escape');
+  await a.locator('dialog.files-dialog').waitFor({ state: 'detached', ...WAIT });
+});
+
+/** True once the message is inside the thread's scrolled view. */
+function inView(page, id) {
+  return page.waitForFunction((mid) => {
+    const el = document.querySelector(`.msg[data-id="${mid}"]`);
+    if (!el) return false;
+    const r = el.getBoundingClientRect(), s = el.closest('.thread-scroll').getBoundingClientRect();
+    return r.top >= s.top - 1 && r.bottom <= s.bottom + 1;
+  }, id, WAIT);
+}
+
+test('search finds a message by a word prefix, shows markup as text and opens its room at the message', async () => {
+  const { page: a } = W.a;
+  const text = 'The <b>Zéphyrine</b> palette <img src=x onerror=alert(7)> is ready for review';
+  const m = (await ok('POST', `/rooms/${W.room}/messages`, { text }, W.fl.token)).message;
+  // Newer messages after it, so that opening the room at its end would not show it.
+  for (let i = 1; i <= 25; i++) await ok('POST', `/rooms/${W.room}/messages`, { text: `Filler ${i}` }, W.client.token);
+
+  await a.goto(`${W.base}/#/messages`);
+  await roomItem(a, W.room).waitFor(WAIT);
+  const box = a.getByRole('searchbox', { name: 'Search messages' });
+  await box.fill('zephy'); // a prefix, lower case, without the accent
+  const hit = a.locator('.search-hit', { hasText: 'palette' });
+  await hit.waitFor(WAIT);
+  eq(await a.locator('.search-hit').count(), 1, 'one match');
+  eq(await hit.locator('mark').allInnerTexts(), ['Zéphyrine'], 'the matched word is marked');
+  eq(await hit.locator('.search-hit-room').innerText(), 'Landing page redesign', 'the room’s title');
+  assert((await hit.locator('.search-hit-body').innerText()).includes('Fred Freelancer: The <b>Zéphyrine</b> palette <img src=x onerror=alert(7)> is ready'), 'markup shown as text');
+  eq(await a.locator('.search-pane img, .search-pane b, img[src="x"]').count(), 0, 'no element made from the text');
+  assert(!(await a.locator('.room-nav').isVisible()), 'the results take the rooms’ place');
+  await shot(a, 'search-1920');
+
+  await box.fill('qwxyzzy');
+  await a.locator('.search-empty').waitFor(WAIT);
+  assert((await a.locator('.search-empty').innerText()).includes('No messages match “qwxyzzy”.'), 'the empty state');
+  await shot(a, 'search-none-1920');
+
+  await box.fill('palette zeph');
+  await hit.waitFor(WAIT);
+  await hit.click();
+  await a.waitForFunction((id) => location.hash === `#/messages/${id}`, W.room, WAIT);
+  await a.locator(`.msg.msg-flash[data-id="${m.id}"]`).waitFor(WAIT);
+  await inView(a, m.id);
+  // The thumbnails above it load after the jump; the message stays in view.
+  await a.waitForFunction(() => !document.querySelector('.file-thumb.loading'), null, WAIT);
+  await inView(a, m.id);
+  eq(await a.getByRole('searchbox', { name: 'Search messages' }).inputValue(), 'palette zeph', 'the search stays');
+  await a.locator('.search-hit[aria-current="true"]').waitFor(WAIT);
+  await shot(a, 'search-opened-1920');
+
+  // Escape clears it and the rooms come back.
+  await a.getByRole('searchbox', { name: 'Search messages' }).press('Escape');
+  await a.locator('.room-nav').waitFor({ state: 'visible', ...WAIT });
+  eq(await a.locator('.search-pane').isVisible(), false, 'no results left');
+  await a.waitForTimeout(300); // an onerror would have fired by now
+  eq(dialogs, [], 'no dialog fired');
+});
+
 test('a stranger sees none of it', async () => {
   const s = await newSession('stranger');
   await signIn(s.page, W.stranger);
@@ -419,6 +542,17 @@ test('a stranger sees none of it', async () => {
   await s.page.goto(threadUrl(W.room));
   await s.page.waitForSelector('.thread-empty h2:text("Conversation not found")');
   assert(!(await s.page.locator('main').innerText()).includes('Hello Fred'), 'no trace of the messages');
+
+  // Search: the room's members find the word; the stranger does not.
+  await ok('POST', `/rooms/${W.room}/messages`, { text: 'Kumquatish colours for the footer' }, W.client.token);
+  eq((await ok('GET', '/search?q=kumquat', undefined, W.fl.token)).messages.length, 1, 'a member finds it');
+  await s.page.goto(`${W.base}/#/messages`);
+  await s.page.waitForSelector('.room-list-note');
+  await s.page.getByRole('searchbox', { name: 'Search messages' }).fill('kumquat');
+  await s.page.locator('.search-empty').waitFor(WAIT);
+  eq(await s.page.locator('.search-hit').count(), 0, 'no result for the stranger');
+  eq((await ok('GET', '/search?q=kumquat', undefined, W.stranger.token)).messages, [], 'nor from the API');
+  eq((await api('GET', `/rooms/${W.room}/files`, undefined, W.stranger.token)).status, 404, 'the room’s files are not his');
   await s.ctx.close();
   // The 404 above is the answer the test asked for.
   for (let i = consoleProblems.length - 1; i >= 0; i--) {
@@ -434,6 +568,12 @@ test('the page works at 360 px wide', async () => {
   await roomItem(page, W.room).waitFor(WAIT);
   await shot(page, '360-rooms');
   await noHorizontalScroll(page, 'rooms');
+  await page.getByRole('searchbox', { name: 'Search messages' }).fill('palette');
+  await page.locator('.search-hit, .search-empty').first().waitFor(WAIT);
+  await shot(page, '360-search');
+  await noHorizontalScroll(page, 'search');
+  await page.getByRole('button', { name: 'Clear the search' }).click();
+  await roomItem(page, W.room).waitFor(WAIT);
   assert(!(await page.locator('.msg-thread').isVisible()), 'one pane at a time: the list');
   await ok('POST', `/rooms/${W.room}/messages`, { text: 'Short one for the small screen: https://example.com/brief' }, W.client.token);
   await roomItem(page, W.room).locator('.unread-badge').waitFor(WAIT);
@@ -442,6 +582,12 @@ test('the page works at 360 px wide', async () => {
   assert(!(await page.locator('.msg-rooms').isVisible()), 'one pane at a time: the thread');
   await noHorizontalScroll(page, 'thread');
   await shot(page, '360-thread');
+  await page.getByRole('button', { name: 'Files', exact: true }).click();
+  await page.locator('dialog.files-dialog .files-row, dialog.files-dialog .files-empty').first().waitFor(WAIT);
+  await page.waitForFunction(() => !document.querySelector('dialog.files-dialog .files-thumb.loading'), null, WAIT);
+  await shot(page, '360-files');
+  await noHorizontalScroll(page, 'files');
+  await page.keyboard.press('Escape');
   await page.getByRole('link', { name: 'All conversations' }).click();
   await roomItem(page, W.room).waitFor(WAIT);
   await m.ctx.close();

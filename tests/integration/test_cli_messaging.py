@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Integration test of the messaging commands of the stint CLI (rooms, room,
-messages, send, watch, search) against a real stintd on loopback.
+messages, send, watch, search, files, download) against a real stintd on loopback.
 
 Each person runs bin/stint with their own XDG dirs, signed in through
 `stint login`, as a user would. `stint watch --json` runs as a subprocess
@@ -513,6 +513,103 @@ def test_usage_errors_and_refusals():
     for args in (("rooms",), ("messages", "Logo"), ("watch",), ("send", "Logo", "x")):
         p = nobody.stint(*args)
         assert p.returncode == 3, (args, show(p))
+
+
+@tap.test
+def test_files_lists_and_download_saves_identical_bytes():
+    s, client, freelancer, c = setup()
+    d = tempfile.mkdtemp(prefix="stint-msg-dl-")
+    try:
+        path = os.path.join(d, "résumé final.bin")
+        data = os.urandom(3 * 1024 * 1024 + 77)
+        with open(path, "wb") as f:
+            f.write(data)
+        notes = os.path.join(d, "notes.txt")
+        with open(notes, "w") as f:
+            f.write("plain notes\n")
+        p = client.stint("files", "Logo")
+        assert p.returncode == 0 and "no files in this room" in p.stdout, show(p)
+        first = freelancer.json("send", "Logo", "the data", "--file", path)["message"]
+        second = freelancer.json("send", "Logo", "the notes", "--file", notes)["message"]
+        big_id, notes_id = first["files"][0]["id"], second["files"][0]["id"]
+
+        # The table: newest first, with size, type, who and id.
+        p = client.stint("files", "Logo")
+        assert p.returncode == 0, show(p)
+        lines = p.stdout.splitlines()
+        assert lines[0].split()[:3] == ["NAME", "SIZE", "TYPE"], show(p)
+        eq(len(lines), 3, "header and two files")
+        assert lines[1].startswith("notes.txt") and notes_id in lines[1] \
+            and "Fred Free" in lines[1] and "text/plain" in lines[1], show(p)
+        assert lines[2].startswith("résumé final.bin") and "3.0 MiB" in lines[2] \
+            and big_id in lines[2], show(p)
+        files = client.json("files", "Logo")["files"]
+        eq([f["id"] for f in files], [notes_id, big_id], "--json, newest first")
+        eq(files[1]["message_id"], first["id"], "message_id")
+        eq(files[1]["author"]["id"], freelancer.id, "author")
+
+        # Default name: the server's, in the current directory.
+        out = os.path.join(d, "out")
+        os.mkdir(out)
+        p = subprocess.run([STINT, "download", big_id], capture_output=True, text=True,
+                           env=client.env(), cwd=out, timeout=120, start_new_session=True)
+        assert p.returncode == 0 and "saved résumé final.bin" in p.stdout, show(p)
+        with open(os.path.join(out, "résumé final.bin"), "rb") as f:
+            eq(hashlib.sha256(f.read()).hexdigest(), hashlib.sha256(data).hexdigest(),
+               "downloaded bytes")
+        eq(sorted(os.listdir(out)), ["résumé final.bin"], "no temporary file left")
+
+        # Again: the file exists, so it is refused (1) and left as it was.
+        with open(os.path.join(out, "résumé final.bin"), "wb") as f:
+            f.write(b"mine")
+        p = subprocess.run([STINT, "download", big_id], capture_output=True, text=True,
+                           env=client.env(), cwd=out, timeout=120, start_new_session=True)
+        assert p.returncode == 1 and "exists" in p.stderr and "--force" in p.stderr, show(p)
+        with open(os.path.join(out, "résumé final.bin"), "rb") as f:
+            eq(f.read(), b"mine", "the existing file is kept")
+        eq(sorted(os.listdir(out)), ["résumé final.bin"], "no temporary file left")
+
+        # -o PATH: refused when it exists, replaced with --force.
+        target = os.path.join(d, "copy.txt")
+        with open(target, "w") as f:
+            f.write("keep me")
+        p = client.stint("download", notes_id, "-o", target)
+        assert p.returncode == 1 and "exists" in p.stderr, show(p)
+        with open(target) as f:
+            eq(f.read(), "keep me", "-o target kept")
+        p = client.stint("download", notes_id, "-o", target, "--force")
+        assert p.returncode == 0, show(p)
+        with open(target) as f:
+            eq(f.read(), "plain notes\n", "-o target replaced with --force")
+        # -o DIR: the server's name inside it; -o -: stdout.
+        p = client.stint("download", notes_id, "-o", out)
+        assert p.returncode == 0, show(p)
+        with open(os.path.join(out, "notes.txt")) as f:
+            eq(f.read(), "plain notes\n", "-o DIR")
+        p = client.stint("download", notes_id, "-o", "-")
+        assert p.returncode == 0, show(p)
+        eq(p.stdout, "plain notes\n", "-o - writes to stdout")
+
+        # The client, a member of the room, gets it too; a stranger gets 4, and no file.
+        stranger = Person(s, "freelancer", "Sam Stranger")
+        lost = os.path.join(d, "stranger.bin")
+        p = stranger.stint("download", big_id, "-o", lost)
+        assert p.returncode == 4 and "stint: refused: " in p.stderr, show(p)
+        assert not os.path.exists(lost), "nothing written for a refusal"
+        eq(sorted(os.listdir(d)), sorted(["résumé final.bin", "notes.txt", "out", "copy.txt"]),
+           "no temporary file left after a refusal")
+        p = stranger.stint("files", f"c-{c['id']}")
+        assert p.returncode == 4, show(p)
+        p = stranger.stint("download", "no-such-file", "-o", lost)
+        assert p.returncode == 4, show(p)
+
+        # Usage errors.
+        for args in (("download",), ("download", big_id, "extra"), ("download", big_id, "-o"),
+                     ("download", "", "-o", lost), ("files",), ("files", "Logo", "extra")):
+            p = client.stint(*args)
+            assert p.returncode == 2 and p.stderr.startswith("stint: "), (args, show(p))
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 @tap.test

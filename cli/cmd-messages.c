@@ -135,7 +135,7 @@ static int messages_run(struct cli_ctx *ctx, int argc, char **argv)
         }
         /* The server gives newest first; a conversation reads oldest first. */
         for (size_t i = json_array_size(msgs); i-- > 0;)
-            cli_msg_print(json_array_get(msgs, i), NULL, ids);
+            cli_msg_print(json_array_get(msgs, i), NULL, ids, msgs);
     }
     if (!before && json_array_size(msgs) > 0 && st_json_int(room, "unread", 0) > 0) {
         /* Seen: move the read marker. Not being able to is worth a word, not a failure. */
@@ -238,7 +238,7 @@ static int search_run(struct cli_ctx *ctx, int argc, char **argv)
                 break;
             }
         }
-        cli_msg_print(m, title, ids);
+        cli_msg_print(m, title, ids, NULL);
     }
 out:
     free(q);

@@ -355,7 +355,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     if (ctx->json)
         cli_print_json(resp);
     else
-        cli_msg_print(json_object_get(resp, "message"), st_json_str(room, "title", ""), false);
+        cli_msg_print(json_object_get(resp, "message"), st_json_str(room, "title", ""), false,
+                      NULL);
 out:
     free(path);
     free(text);

@@ -120,7 +120,7 @@ static void print_human(struct watch *w, json_t *ev, const char *type)
     const char *room_id = st_json_str(ev, "room_id", "");
 
     if (strncmp(type, "message.", 8) == 0) {
-        cli_msg_print(json_object_get(ev, "message"), title_of(w, room_id), false);
+        cli_msg_print(json_object_get(ev, "message"), title_of(w, room_id), false, NULL);
     } else if (strcmp(type, "room.updated") == 0) {
         json_t *room = json_object_get(ev, "room");
         char *title;

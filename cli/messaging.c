@@ -229,7 +229,21 @@ out:
     return r;
 }
 
-void cli_msg_print(json_t *msg, const char *room_title, bool ids)
+/* Cuts s (cleaned, one line) after about n characters, on a character boundary, with "...". */
+static char *cli_msg_snippet(char *s, size_t n)
+{
+    size_t chars = 0;
+
+    for (char *p = s; *p; p++) {
+        if (((unsigned char)*p & 0xC0) != 0x80 && chars++ == n) {
+            strcpy(p, "...");
+            break;
+        }
+    }
+    return s;
+}
+
+void cli_msg_print(json_t *msg, const char *room_title, bool ids, json_t *page)
 {
     char when[CLI_LOCAL_TIME_LEN];
     json_t *files = json_object_get(msg, "files"), *f;
@@ -252,9 +266,26 @@ void cli_msg_print(json_t *msg, const char *room_title, bool ids)
     }
     printf("%s", author);
     if (reply_to) {
-        char *id = cli_msg_clean(reply_to, false, NULL);
-        printf(" (reply to %s)", id);
-        free(id);
+        /* The message answered, when it is on the same page: who and how it began. */
+        json_t *m, *to = NULL;
+        size_t k;
+        json_array_foreach(page, k, m)
+            if (strcmp(st_json_str(m, "id", ""), reply_to) == 0)
+                to = m;
+        if (ids) {
+            char *id = cli_msg_clean(reply_to, false, NULL);
+            printf(" (reply to %s)", id);
+            free(id);
+        } else if (to && !st_json_bool(to, "deleted", false)) {
+            char *who = cli_msg_clean(st_json_str(json_object_get(to, "author"), "name", "?"),
+                                      false, NULL);
+            char *text = cli_msg_clean(st_json_str(to, "text", ""), false, NULL);
+            printf(" (replying to %s: \"%s\")", who, cli_msg_snippet(text, 40));
+            free(who);
+            free(text);
+        } else {
+            printf(" (replying to an earlier message)");
+        }
     }
     if (st_json_bool(msg, "deleted", false)) {
         printf(": [deleted]\n");

@@ -48,8 +48,10 @@ int cli_room_find(struct cli_client *c, const char *cmd, const char *arg, json_t
  *       more lines of the text
  *       file: NAME (SIZE)
  * room_title (NULL: left out) and the message id (with ids) are
- * prefixed. A deleted message prints "[deleted]".
+ * prefixed. A deleted message prints "[deleted]". A reply names the
+ * message it answers when that one is in page (an array of messages; may
+ * be NULL): its author and how it began; with ids, its id.
  */
-void cli_msg_print(json_t *msg, const char *room_title, bool ids);
+void cli_msg_print(json_t *msg, const char *room_title, bool ids, json_t *page);
 
 #endif

@@ -290,6 +290,8 @@ def test_json_shapes_and_paging():
     p = client.stint("messages", "Logo", "--ids")
     assert f"[{sent[0]['id']}]" in p.stdout and f"(reply to {sent[0]['id']})" in p.stdout, \
         show(p)
+    p = client.stint("messages", "Logo")
+    assert 'Carla Client (replying to Fred Free: "message 0"): thanks' in p.stdout, show(p)
 
 
 @tap.test

@@ -13,6 +13,8 @@
 #include "lib/week.h"
 #include "server/api.h"
 #include "server/contracts.h"
+#include "server/hub.h"
+#include "server/rooms.h"
 #include "server/server.h"
 #include "server/store.h"
 
@@ -400,6 +402,15 @@ static int patch_fn(struct store_tx *tx, struct action_ctx *ac, struct contract 
     free(tags);
     if ((r = store_run(st)) < 0)
         return r;
+    if (json_object_get(b, "title")) {
+        /* The contract's room is called what the contract is. */
+        char room_id[sizeof(c->id) + 2], why[ROOM_WHY_LEN];
+        struct room room;
+        snprintf(room_id, sizeof(room_id), "c-%s", c->id);
+        if ((r = rooms_get_for(tx, room_id, ac->req->user.id, &room)) < 0 ||
+            (r = rooms_update(tx, &room, c->title, -1, now, why)) < 0)
+            return r;
+    }
     if ((v = json_object_get(b, "weekly_limit_s"))) {
         int64_t limit = json_is_null(v) ? CONTRACT_NO_LIMIT : json_integer_value(v);
         if ((r = contracts_set_limit(tx, c->id, limit, now, &ac->limit_from)) < 0)
@@ -440,6 +451,7 @@ void api_contracts_patch(struct http_req *req, struct http_resp *resp)
         goto out;
     }
     do_action(req, resp, &ac, true);
+    hub_notify(req->srv->hub); /* a new title renames the contract's room */
 out:
     json_decref(ac.body);
 }

@@ -135,6 +135,12 @@ def test_contract_room_is_made_with_the_contract():
     eq(ev[0][3]["room"]["id"], rid, "event room")
     assert "unread" not in ev[0][3]["room"] and "my_role" not in ev[0][3]["room"], ev[0]
     assert joined_event(w, rid, w.G["id"]) < ev[0][0], "G would miss the room's first event"
+    # Renaming the contract renames its room, announced like any change.
+    r = w.srv.patch(f"contracts/{c['id']}", {"title": "Brand, phase 2"}, w.A["token"])
+    eq(r.status, 200, f"contract rename: {r!r}")
+    eq(room_of(w, w.G, rid)["title"], "Brand, phase 2", "the room follows the contract's title")
+    last = [e for e in events(w) if e[1] == rid and e[3]["type"] == "room.updated"][-1]
+    eq(last[3]["room"]["title"], "Brand, phase 2", "room.updated with the new title")
 
 
 @tap.test

@@ -35,6 +35,7 @@ Try it (in another terminal):
   echo demo-freelancer-pw | stint login --email freelancer@demo.stint --password-stdin
   stint contracts
   stint diary <contract-id>
+  stint rooms; stint messages Landing; stint watch
   curl -s $url/api/v1/health
 
 The demo accounts are client@demo.stint (demo-client-pw) and

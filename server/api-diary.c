@@ -80,12 +80,11 @@ static int week_render(struct store_tx *tx, const struct contract *c, int64_t we
     segments_compute_week(rows, n, limit, c->screenshots_enabled);
     w = diary_week_new(c->id, week, gen);
     for (size_t i = 0; i < n; i++) {
-        json_t *o = segments_to_json(&rows[i]);
-        char *text = json_dumps(o, JSON_COMPACT);
+        size_t len;
+        char *text = segments_json_text(&rows[i], &len); /* what segments_to_json says */
         diary_week_add(w, rows[i].s.start, rows[i].manual, st_segment_tracked(&rows[i].s),
-                       rows[i].billable_s, rows[i].over_limit_s, text, strlen(text));
+                       rows[i].billable_s, rows[i].over_limit_s, text, len);
         free(text);
-        json_decref(o);
     }
     segments_free_rows(rows, n);
     diary_cache_put(w);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/str.h"
 #include "lib/utc.h"
 #include "lib/uuid.h"
 #include "lib/week.h"
@@ -386,6 +387,170 @@ json_t *segments_to_json(const struct seg_row *r)
         free(thumb);
     }
     return o;
+}
+
+/* Appends s as a JSON string, escaped exactly as jansson's json_dumps does by default. */
+static void put_str(struct st_capbuf *b, const char *s)
+{
+    st_capbuf_add(b, "\"", 1);
+    for (const char *run = s;; s++) {
+        unsigned char c = (unsigned char)*s;
+        char esc[8];
+        const char *e = NULL;
+
+        if (c && c != '"' && c != '\\' && c >= 0x20)
+            continue;
+        st_capbuf_add(b, run, (size_t)(s - run));
+        if (!c)
+            break;
+        switch (c) {
+        case '"':
+            e = "\\\"";
+            break;
+        case '\\':
+            e = "\\\\";
+            break;
+        case '\b':
+            e = "\\b";
+            break;
+        case '\f':
+            e = "\\f";
+            break;
+        case '\n':
+            e = "\\n";
+            break;
+        case '\r':
+            e = "\\r";
+            break;
+        case '\t':
+            e = "\\t";
+            break;
+        default:
+            snprintf(esc, sizeof(esc), "\\u%04X", c);
+            e = esc;
+        }
+        st_capbuf_add(b, e, strlen(e));
+        run = s + 1;
+    }
+    st_capbuf_add(b, "\"", 1);
+}
+
+static void put(struct st_capbuf *b, const char *s)
+{
+    st_capbuf_add(b, s, strlen(s));
+}
+
+static void put_int(struct st_capbuf *b, const char *key, long long v)
+{
+    char n[48];
+
+    snprintf(n, sizeof(n), ",\"%s\":%lld", key, v);
+    put(b, n);
+}
+
+static void put_flags(struct st_capbuf *b, unsigned flags)
+{
+    bool first = true;
+
+    put(b, "[");
+    for (unsigned bit = 1; bit; bit <<= 1) {
+        const char *name = (flags & bit) ? st_flag_name(bit) : NULL;
+        if (!name)
+            continue;
+        if (!first)
+            put(b, ",");
+        first = false;
+        put_str(b, name);
+    }
+    put(b, "]");
+}
+
+char *segments_json_text(const struct seg_row *r, size_t *ret_len)
+{
+    const struct st_segment *s = &r->s;
+    struct st_capbuf b = {.max = (size_t)1 << 30};
+    char t[ST_TIME_STRLEN];
+    bool shot = s->shot_status != ST_SHOT_NONE || r->shot_blob[0];
+    size_t i;
+    json_t *tag;
+
+    /* The order of segments_to_json: the upload form's keys, then the server's. */
+    put(&b, "{\"contract_id\":");
+    put_str(&b, s->contract_id);
+    put(&b, ",\"device_id\":");
+    put_str(&b, s->device_id);
+    st_utc_format(s->start, t);
+    put(&b, ",\"start\":\"");
+    put(&b, t);
+    put(&b, "\",\"minutes\":[");
+    for (int k = 0; k < ST_SEG_BUCKETS; k++) {
+        char m[160];
+        snprintf(m, sizeof(m), "%s{\"tracked_s\":%d,\"keys\":%d,\"mouse\":%d,\"synthetic\":%d}",
+                 k ? "," : "", s->b[k].tracked_s, s->b[k].keys, s->b[k].mouse,
+                 s->b[k].synthetic);
+        put(&b, m);
+    }
+    put(&b, "],\"memo\":");
+    put_str(&b, s->memo ? s->memo : "");
+    put(&b, ",\"tags\":[");
+    json_array_foreach(s->tags, i, tag) {
+        if (i)
+            put(&b, ",");
+        put_str(&b, json_string_value(tag) ? json_string_value(tag) : "");
+    }
+    put(&b, "],\"flags\":");
+    put_flags(&b, r->flags);
+    if (s->id[0]) {
+        put(&b, ",\"id\":");
+        put_str(&b, s->id);
+    }
+    if (s->shot_status != ST_SHOT_NONE) {
+        put(&b, ",\"screenshot\":{\"status\":");
+        put_str(&b, st_shot_status_name(s->shot_status));
+        if (s->shot_taken_at) {
+            st_utc_format(s->shot_taken_at, t);
+            put(&b, ",\"taken_at\":\"");
+            put(&b, t);
+            put(&b, "\"");
+        }
+        if (s->shot_reason[0]) {
+            put(&b, ",\"reason\":");
+            put_str(&b, s->shot_reason);
+        }
+        if (r->shot_blob[0]) {
+            put(&b, ",\"url\":\"/api/v1/segments/");
+            put(&b, s->id);
+            put(&b, "/screenshot\",\"thumb_url\":\"/api/v1/segments/");
+            put(&b, s->id);
+            put(&b, "/screenshot?size=thumb\"");
+        }
+        put(&b, "}");
+    }
+    put_int(&b, "tracked_s", st_segment_tracked(s));
+    if (r->week_computed) {
+        put_int(&b, "billable_s", r->billable_s);
+        put_int(&b, "over_limit_s", r->over_limit_s);
+    }
+    put_int(&b, "activity", st_segment_activity(s));
+    st_utc_format(s->start + r->seg_s, t);
+    put(&b, ",\"end\":\"");
+    put(&b, t);
+    st_utc_format(r->received_at, t);
+    put(&b, "\",\"received_at\":\"");
+    put(&b, t);
+    put(&b, r->deleted ? "\",\"deleted\":true" : "\",\"deleted\":false");
+    put(&b, r->manual ? ",\"manual\":true" : ",\"manual\":false");
+    if (shot && s->shot_status == ST_SHOT_NONE) {
+        /* A screenshot stored without the tracker's word on it. */
+        put(&b, ",\"screenshot\":{\"status\":\"ok\",\"url\":\"/api/v1/segments/");
+        put(&b, s->id);
+        put(&b, "/screenshot\",\"thumb_url\":\"/api/v1/segments/");
+        put(&b, s->id);
+        put(&b, "/screenshot?size=thumb\"}");
+    }
+    put(&b, "}");
+    *ret_len = b.len;
+    return b.data;
 }
 
 int segments_audit(struct store_tx *tx, int64_t now, const char *actor, const char *action,

@@ -79,6 +79,12 @@ void segments_compute_own(struct seg_row *r, bool screenshots);
 
 /* The segment object of API.md, with the server's fields. */
 json_t *segments_to_json(const struct seg_row *r);
+/*
+ * The same object as compact JSON text, byte for byte what
+ * json_dumps(segments_to_json(r), JSON_COMPACT) gives, written straight
+ * into one buffer (the diary's hot loop). *ret_len bytes; free() it.
+ */
+char *segments_json_text(const struct seg_row *r, size_t *ret_len);
 
 /* Appends an audit record. */
 int segments_audit(struct store_tx *tx, int64_t now, const char *actor, const char *action,

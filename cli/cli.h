@@ -64,6 +64,14 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /*
+ * The one operand a command takes after its options (argv[optind]):
+ * "the WHAT is missing", an extra argument or an empty one is a usage
+ * error (its status is returned); else *ret is set and -1 returned.
+ */
+int cli_one_arg(const struct cli_command *cmd, int argc, char **argv, const char *what,
+                const char **ret);
+
+/*
  * The tracker's journal folder (data_dir in tracker.conf, else
  * $XDG_DATA_HOME/stint), newly allocated; NULL after printing why
  * ("stint: CMD: ...") when tracker.conf is malformed or there is no home.

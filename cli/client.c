@@ -116,22 +116,15 @@ static void report_transport(struct cli_client *c, CURLcode code, const char *er
     fprintf(stderr, "stint: cannot reach %s: %s\n", c->server, why);
 }
 
-int cli_client_send(struct cli_client *c, const char *method, const char *path, json_t *body,
-                    struct cli_reply *ret)
+void cli_request_begin(struct cli_client *c, const char *path, struct cli_request *rq)
 {
     CURL *curl = c->curl;
-    struct curl_slist *headers = NULL;
-    struct st_capbuf buf = {.max = CLI_MAX_RESPONSE};
-    char errbuf[CURL_ERROR_SIZE] = "";
-    char *url = xasprintf("%s/api/v1%s", c->server, path);
-    char *auth = NULL;
-    char *payload = NULL;
-    CURLcode code;
-    long status = 0;
-    int r = CLI_FAILED;
 
+    _Static_assert(sizeof(rq->errbuf) >= CURL_ERROR_SIZE, "errbuf is curl's size");
+    memset(rq, 0, sizeof(*rq));
+    rq->url = xasprintf("%s/api/v1%s", c->server, path);
     curl_easy_reset(curl);
-    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_URL, rq->url);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
@@ -139,23 +132,52 @@ int cli_client_send(struct cli_client *c, const char *method, const char *path, 
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "stint/" STINT_VERSION);
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, rq->errbuf);
+    if (c->token) {
+        rq->auth = xasprintf("Authorization: Bearer %s", c->token);
+        rq->headers = curl_slist_append(rq->headers, rq->auth);
+    }
+}
+
+void cli_request_end(struct cli_request *rq)
+{
+    curl_slist_free_all(rq->headers);
+    if (rq->auth) {
+        explicit_bzero(rq->auth, strlen(rq->auth));
+        free(rq->auth);
+    }
+    free(rq->url);
+    memset(rq, 0, sizeof(*rq));
+}
+
+void cli_request_report(struct cli_client *c, int curl_code, const struct cli_request *rq)
+{
+    report_transport(c, (CURLcode)curl_code, rq->errbuf);
+}
+
+int cli_client_send(struct cli_client *c, const char *method, const char *path, json_t *body,
+                    struct cli_reply *ret)
+{
+    CURL *curl = c->curl;
+    struct cli_request rq;
+    struct st_capbuf buf = {.max = CLI_MAX_RESPONSE};
+    char *payload = NULL;
+    CURLcode code;
+    long status = 0;
+    int r = CLI_FAILED;
+
+    cli_request_begin(c, path, &rq);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, st_capbuf_write);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &buf);
     curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CLI_MAX_RESPONSE);
-
-    headers = curl_slist_append(headers, "Accept: application/json");
-    if (c->token) {
-        auth = xasprintf("Authorization: Bearer %s", c->token);
-        headers = curl_slist_append(headers, auth);
-    }
+    rq.headers = curl_slist_append(rq.headers, "Accept: application/json");
     if (body) {
         payload = json_dumps(body, JSON_COMPACT);
         if (!payload) {
             fprintf(stderr, "stint: cannot encode the request as JSON\n");
             goto out;
         }
-        headers = curl_slist_append(headers, "Content-Type: application/json");
+        rq.headers = curl_slist_append(rq.headers, "Content-Type: application/json");
         curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(payload));
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload);
     } else if (strcmp(method, "POST") == 0) {
@@ -163,8 +185,8 @@ int cli_client_send(struct cli_client *c, const char *method, const char *path, 
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
     }
     /* Without this, curl would send "Expect: 100-continue" for larger bodies. */
-    headers = curl_slist_append(headers, "Expect:");
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    rq.headers = curl_slist_append(rq.headers, "Expect:");
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, rq.headers);
     if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
         curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
 
@@ -175,7 +197,7 @@ int cli_client_send(struct cli_client *c, const char *method, const char *path, 
         goto out;
     }
     if (code != CURLE_OK) {
-        report_transport(c, code, errbuf);
+        cli_request_report(c, code, &rq);
         goto out;
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -191,18 +213,13 @@ int cli_client_send(struct cli_client *c, const char *method, const char *path, 
     }
     r = CLI_OK;
 out:
-    curl_slist_free_all(headers);
-    if (auth) {
-        explicit_bzero(auth, strlen(auth));
-        free(auth);
-    }
+    cli_request_end(&rq);
     if (payload) {
         /* The payload may hold a password. */
         explicit_bzero(payload, strlen(payload));
         free(payload);
     }
     free(buf.data);
-    free(url);
     return r;
 }
 
@@ -224,6 +241,20 @@ int cli_reply_fail(struct cli_client *c, const struct cli_reply *reply)
         r = CLI_FAILED;
     }
     free(clean);
+    return r;
+}
+
+int cli_reply_fail_body(struct cli_client *c, long status, const char *data, size_t len)
+{
+    struct cli_reply reply = {.status = status, .len = len};
+    json_t *v = len ? json_loadb(data, len, 0, NULL) : NULL;
+    int r;
+
+    reply.body = json_is_object(v) ? v : NULL;
+    if (!reply.body)
+        json_decref(v);
+    r = cli_reply_fail(c, &reply);
+    cli_reply_release(&reply);
     return r;
 }
 

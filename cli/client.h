@@ -23,6 +23,28 @@ struct cli_client {
     void *curl;         /* one handle per command, so requests reuse the connection */
 };
 
+struct curl_slist;
+
+/*
+ * One request being made: cli_request_begin resets c->curl with what every
+ * request of the CLI shares (http/https only, 10 s to connect, giving up
+ * after 60 s under a byte a second, the user agent, errbuf for curl's
+ * words, the URL of /api/v1PATH) and appends the bearer token, when signed
+ * in, to headers. The caller adds its own options and headers, sets
+ * CURLOPT_HTTPHEADER, performs, and ends with cli_request_end (which wipes
+ * the token's copy).
+ */
+struct cli_request {
+    char *url;
+    char *auth; /* "Authorization: Bearer ..." or NULL */
+    struct curl_slist *headers;
+    char errbuf[256]; /* CURL_ERROR_SIZE */
+};
+void cli_request_begin(struct cli_client *c, const char *path, struct cli_request *rq);
+void cli_request_end(struct cli_request *rq);
+/* Says on stderr why no HTTP answer came (curl_code: a CURLcode). */
+void cli_request_report(struct cli_client *c, int curl_code, const struct cli_request *rq);
+
 /* What the server answered. */
 struct cli_reply {
     long status;
@@ -54,6 +76,8 @@ int cli_client_send(struct cli_client *c, const char *method, const char *path, 
  * anything else → CLI_FAILED.
  */
 int cli_reply_fail(struct cli_client *c, const struct cli_reply *reply);
+/* The same for a raw body (len bytes, an error object or anything else). */
+int cli_reply_fail_body(struct cli_client *c, long status, const char *data, size_t len);
 void cli_reply_release(struct cli_reply *reply);
 
 /*

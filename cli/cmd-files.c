@@ -65,6 +65,7 @@ static int files_run(struct cli_ctx *ctx, int argc, char **argv)
     json_t *room = NULL, *resp = NULL, *files, *f;
     char *path = NULL;
     size_t i;
+    const char *room_arg = NULL;
     int c, r;
 
     while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
@@ -79,17 +80,13 @@ static int files_run(struct cli_ctx *ctx, int argc, char **argv)
             return cli_bad_option(&cmd_files, c, argv);
         }
     }
-    if (optind >= argc)
-        return cli_usage_error(&cmd_files, "the ROOM is missing");
-    if (optind + 1 < argc)
-        return cli_usage_error(&cmd_files, "unexpected argument '%s'", argv[optind + 1]);
-    if (!argv[optind][0])
-        return cli_usage_error(&cmd_files, "the ROOM is empty");
+    if ((r = cli_one_arg(&cmd_files, argc, argv, "ROOM", &room_arg)) >= 0)
+        return r;
 
     r = cli_client_open(ctx, true, &client);
     if (r != CLI_OK)
         return r;
-    r = cli_room_find(&client, "files", argv[optind], &room);
+    r = cli_room_find(&client, "files", room_arg, &room);
     if (r != CLI_OK)
         goto out;
     path = cli_path("/rooms/", st_json_str(room, "id", ""), "/files");
@@ -418,10 +415,9 @@ static int download_run(struct cli_ctx *ctx, int argc, char **argv)
     };
     struct cli_client client = {0};
     struct dl d = {.fd = -1};
-    struct curl_slist *headers = NULL;
-    char errbuf[CURL_ERROR_SIZE] = "";
+    struct cli_request rq = {0}; /* cli_request_end accepts it unbegun */
     const char *output = NULL, *id;
-    char *url = NULL, *auth = NULL, *tmp = NULL, *dest = NULL, *tmpdir = NULL;
+    char *tmp = NULL, *dest = NULL, *tmpdir = NULL;
     char *raw = NULL, *name = NULL, *idpath = NULL;
     bool force = false, into_dir = false;
     CURLcode code;
@@ -447,13 +443,8 @@ static int download_run(struct cli_ctx *ctx, int argc, char **argv)
             return cli_bad_option(&cmd_download, c, argv);
         }
     }
-    if (optind >= argc)
-        return cli_usage_error(&cmd_download, "the FILE_ID is missing");
-    if (optind + 1 < argc)
-        return cli_usage_error(&cmd_download, "unexpected argument '%s'", argv[optind + 1]);
-    id = argv[optind];
-    if (!id[0])
-        return cli_usage_error(&cmd_download, "the FILE_ID is empty");
+    if ((r = cli_one_arg(&cmd_download, argc, argv, "FILE_ID", &id)) >= 0)
+        return r;
 
     d.to_stdout = output && strcmp(output, "-") == 0;
     into_dir = output && !d.to_stdout && is_dir(output);
@@ -497,24 +488,13 @@ static int download_run(struct cli_ctx *ctx, int argc, char **argv)
     }
 
     idpath = cli_path("/files/", id, "");
-    url = xasprintf("%s/api/v1%s", client.server, idpath);
     d.curl = client.curl;
-    curl_easy_reset(d.curl);
-    curl_easy_setopt(d.curl, CURLOPT_URL, url);
-    curl_easy_setopt(d.curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(d.curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(d.curl, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(d.curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(d.curl, CURLOPT_LOW_SPEED_TIME, 60L);
-    curl_easy_setopt(d.curl, CURLOPT_USERAGENT, "stint/" STINT_VERSION);
-    curl_easy_setopt(d.curl, CURLOPT_ERRORBUFFER, errbuf);
+    cli_request_begin(&client, idpath, &rq);
     curl_easy_setopt(d.curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(d.curl, CURLOPT_HEADERDATA, &d);
     curl_easy_setopt(d.curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(d.curl, CURLOPT_WRITEDATA, &d);
-    auth = xasprintf("Authorization: Bearer %s", client.token);
-    headers = curl_slist_append(headers, auth);
-    curl_easy_setopt(d.curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(d.curl, CURLOPT_HTTPHEADER, rq.headers);
     code = curl_easy_perform(d.curl);
     if (d.write_errno) {
         fprintf(stderr, "stint: download: cannot write '%s': %s\n", d.to_stdout ? "stdout" : tmp,
@@ -523,21 +503,14 @@ static int download_run(struct cli_ctx *ctx, int argc, char **argv)
         goto out;
     }
     if (code != CURLE_OK) {
-        fprintf(stderr, "stint: cannot reach %s: %s\n", client.server,
-                errbuf[0] ? errbuf : curl_easy_strerror(code));
+        cli_request_report(&client, code, &rq);
         r = CLI_FAILED;
         goto out;
     }
     if (!d.status)
         curl_easy_getinfo(d.curl, CURLINFO_RESPONSE_CODE, &d.status);
     if (d.status < 200 || d.status > 299) {
-        struct cli_reply reply = {.status = d.status, .len = d.err_len};
-        json_t *v = d.err_len ? json_loadb(d.err, d.err_len, 0, NULL) : NULL;
-        reply.body = json_is_object(v) ? v : NULL;
-        if (!reply.body)
-            json_decref(v);
-        r = cli_reply_fail(&client, &reply);
-        cli_reply_release(&reply);
+        r = cli_reply_fail_body(&client, d.status, d.err, d.err_len);
         goto out;
     }
     if (d.to_stdout) {
@@ -594,14 +567,9 @@ out:
         unlink(tmp);
         free(tmp);
     }
-    curl_slist_free_all(headers);
-    if (auth) {
-        explicit_bzero(auth, strlen(auth));
-        free(auth);
-    }
+    cli_request_end(&rq);
     free(d.disposition);
     free(d.err);
-    free(url);
     free(idpath);
     free(tmpdir);
     free(dest);

@@ -70,6 +70,7 @@ static int messages_run(struct cli_ctx *ctx, int argc, char **argv)
     bool ids = false;
     json_t *room = NULL, *resp = NULL, *msgs;
     char *path = NULL, *query = NULL;
+    const char *room_arg = NULL;
     int c, r;
 
     while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
@@ -97,17 +98,13 @@ static int messages_run(struct cli_ctx *ctx, int argc, char **argv)
             return cli_bad_option(&cmd_messages, c, argv);
         }
     }
-    if (optind >= argc)
-        return cli_usage_error(&cmd_messages, "the ROOM is missing");
-    if (optind + 1 < argc)
-        return cli_usage_error(&cmd_messages, "unexpected argument '%s'", argv[optind + 1]);
-    if (!argv[optind][0])
-        return cli_usage_error(&cmd_messages, "the ROOM is empty");
+    if ((r = cli_one_arg(&cmd_messages, argc, argv, "ROOM", &room_arg)) >= 0)
+        return r;
 
     r = cli_client_open(ctx, true, &client);
     if (r != CLI_OK)
         return r;
-    r = cli_room_find(&client, "messages", argv[optind], &room);
+    r = cli_room_find(&client, "messages", room_arg, &room);
     if (r != CLI_OK)
         goto out;
     if (before) {

@@ -126,10 +126,9 @@ static const char *base_name(const char *path)
 static int upload(struct cli_client *c, const char *path, json_t **ret_file)
 {
     struct upload u = {.answer = {.max = MAX_UPLOAD_ANSWER}};
-    struct curl_slist *headers = NULL;
+    struct cli_request rq = {0}; /* cli_request_end accepts it unbegun */
     struct stat st;
-    char errbuf[CURL_ERROR_SIZE] = "";
-    char *url = NULL, *auth = NULL, *fname = NULL, *enc = NULL, *clean_path;
+    char *fname = NULL, *enc = NULL, *clean_path;
     CURL *curl = c->curl;
     CURLcode code;
     long status = 0;
@@ -158,23 +157,11 @@ static int upload(struct cli_client *c, const char *path, json_t **ret_file)
         abort();
     }
     fname = xasprintf("X-Filename: %s", enc);
-    auth = xasprintf("Authorization: Bearer %s", c->token);
-    url = xasprintf("%s/api/v1/files", c->server);
-    headers = curl_slist_append(headers, "Accept: application/json");
-    headers = curl_slist_append(headers, "Content-Type: application/octet-stream");
-    headers = curl_slist_append(headers, auth);
-    headers = curl_slist_append(headers, fname);
-
-    curl_easy_reset(curl);
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, "stint/" STINT_VERSION);
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    cli_request_begin(c, "/files", &rq);
+    rq.headers = curl_slist_append(rq.headers, "Accept: application/json");
+    rq.headers = curl_slist_append(rq.headers, "Content-Type: application/octet-stream");
+    rq.headers = curl_slist_append(rq.headers, fname);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, rq.headers);
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
     curl_easy_setopt(curl, CURLOPT_READDATA, &u);
@@ -198,8 +185,7 @@ static int upload(struct cli_client *c, const char *path, json_t **ret_file)
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     if (code != CURLE_OK && status == 0) {
-        fprintf(stderr, "stint: cannot reach %s: %s\n", c->server,
-                errbuf[0] ? errbuf : curl_easy_strerror(code));
+        cli_request_report(c, code, &rq);
         goto out;
     }
     if (u.answer.len > 0)
@@ -218,14 +204,9 @@ static int upload(struct cli_client *c, const char *path, json_t **ret_file)
     r = CLI_OK;
 out:
     json_decref(body);
-    curl_slist_free_all(headers);
-    if (auth) {
-        explicit_bzero(auth, strlen(auth));
-        free(auth);
-    }
+    cli_request_end(&rq);
     curl_free(enc);
     free(fname);
-    free(url);
     free(u.answer.data);
     free(clean_path);
     if (u.f)

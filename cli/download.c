@@ -1,7 +1,8 @@
 /*
- * Raw downloads and saving them. See download.h. The HTTP details mirror
- * cli_client_send (client.c): same timeouts, same cap on what is read,
- * the token only ever sent to the server it was issued by.
+ * Raw downloads and saving them. See download.h. The request is set up by
+ * cli_request_begin (client.c), as every request of the CLI: same
+ * timeouts, the token only ever sent to the server it was issued by; the
+ * answer is capped like cli_client_send's.
  */
 #include "cli/download.h"
 
@@ -20,31 +21,17 @@
 int cli_download(struct cli_client *c, const char *path, char **ret_data, size_t *ret_len)
 {
     CURL *curl = c->curl;
-    struct curl_slist *headers = NULL;
+    struct cli_request rq;
     struct st_capbuf s = {.max = CLI_MAX_RESPONSE};
-    char errbuf[CURL_ERROR_SIZE] = "";
-    char *url = xasprintf("%s/api/v1%s", c->server, path), *auth = NULL;
     long status = 0;
     CURLcode code;
     int r = CLI_FAILED;
 
-    curl_easy_reset(curl);
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, "stint/" STINT_VERSION);
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+    cli_request_begin(c, path, &rq);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, st_capbuf_write);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &s);
     curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CLI_MAX_RESPONSE);
-    if (c->token) {
-        auth = xasprintf("Authorization: Bearer %s", c->token);
-        headers = curl_slist_append(headers, auth);
-    }
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, rq.headers);
     code = curl_easy_perform(curl);
     if (s.too_big || code == CURLE_FILESIZE_EXCEEDED) {
         fprintf(stderr, "stint: the answer from %s is larger than %u MiB\n", c->server,
@@ -52,19 +39,12 @@ int cli_download(struct cli_client *c, const char *path, char **ret_data, size_t
         goto out;
     }
     if (code != CURLE_OK) {
-        fprintf(stderr, "stint: cannot reach %s: %s\n", c->server,
-                errbuf[0] ? errbuf : curl_easy_strerror(code));
+        cli_request_report(c, code, &rq);
         goto out;
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     if (status < 200 || status > 299) {
-        struct cli_reply reply = {.status = status, .len = s.len};
-        json_t *v = s.len ? json_loadb(s.data, s.len, 0, NULL) : NULL;
-        reply.body = json_is_object(v) ? v : NULL;
-        if (!reply.body)
-            json_decref(v);
-        r = cli_reply_fail(c, &reply);
-        cli_reply_release(&reply);
+        r = cli_reply_fail_body(c, status, s.data, s.len);
         goto out;
     }
     *ret_data = s.data ? s.data : xcalloc(1, 1);
@@ -72,13 +52,8 @@ int cli_download(struct cli_client *c, const char *path, char **ret_data, size_t
     s.data = NULL;
     r = CLI_OK;
 out:
-    curl_slist_free_all(headers);
-    if (auth) {
-        explicit_bzero(auth, strlen(auth));
-        free(auth);
-    }
+    cli_request_end(&rq);
     free(s.data);
-    free(url);
     return r;
 }
 

@@ -69,6 +69,19 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
     return CLI_USAGE;
 }
 
+int cli_one_arg(const struct cli_command *cmd, int argc, char **argv, const char *what,
+                const char **ret)
+{
+    if (optind >= argc)
+        return cli_usage_error(cmd, "the %s is missing", what);
+    if (optind + 1 < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
+    if (!argv[optind][0])
+        return cli_usage_error(cmd, "the %s is empty", what);
+    *ret = argv[optind];
+    return -1;
+}
+
 char *cli_journal_dir(const char *cmd)
 {
     struct tk_settings set;

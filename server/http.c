@@ -46,9 +46,6 @@ struct req_ctx {
     bool started;    /* begin_request has run */
     bool bad_escape; /* the raw path holds %00 or %2F (see uri_seen) */
     bool small_body; /* no body, or one of at most MAX_DISCARD_BODY bytes */
-    int refusal;     /* a status to answer once the body is in, or 0 */
-    char refusal_code[32];
-    char refusal_msg[128];
     const struct route *route;
     char *param_copies[HTTP_MAX_PARAMS];
     char *body;
@@ -57,8 +54,14 @@ struct req_ctx {
     bool replied; /* a response was queued early; ignore the rest */
     bool streaming; /* a ROUTE_STREAM handler got BEGIN and still needs END or ABORT */
     size_t streamed; /* body bytes passed to a ROUTE_STREAM handler */
-    struct http_resp *late; /* a streamed body's refusal, sent once the body ends */
-    size_t late_dropped;    /* body bytes dropped since */
+    /*
+     * A refusal waiting for the end of the body (libmicrohttpd takes no
+     * answer before): one decided from the headers (refuse), or a streamed
+     * body's (stream_chunk). Up to late_max body bytes are read and dropped
+     * meanwhile; a client sending more has its connection closed.
+     */
+    struct http_resp *late;
+    size_t late_dropped, late_max;
     /* What http_reply_upgrade asked for, kept for upgraded(). */
     void (*upgrade_fn)(void *cls, int fd, const char *extra, size_t extra_len,
                        struct MHD_UpgradeResponseHandle *urh);
@@ -323,15 +326,29 @@ static void resp_release(struct http_resp *resp)
         free(resp->header_values[i]);
 }
 
+/* The error answer of a refusal (with WWW-Authenticate for a 401). */
+static void refusal(struct http_resp *resp, int status, const char *code, const char *msg)
+{
+    http_reply_error(resp, status, code, "%s", msg);
+    if (status == 401)
+        http_add_header(resp, "WWW-Authenticate", "Bearer");
+}
+
+/* Keeps resp (moved) to answer once the body has ended; see req_ctx.late. */
+static void answer_after_body(struct req_ctx *ctx, struct http_resp *resp, size_t max_dropped)
+{
+    ctx->late = xmalloc(sizeof(*ctx->late));
+    *ctx->late = *resp;
+    ctx->late_max = max_dropped;
+}
+
 static enum MHD_Result reply_now(struct MHD_Connection *conn, struct req_ctx *ctx, int status,
                                  const char *code, const char *msg)
 {
     struct http_resp resp = {.fd = -1};
     enum MHD_Result r;
 
-    http_reply_error(&resp, status, code, "%s", msg);
-    if (status == 401)
-        http_add_header(&resp, "WWW-Authenticate", "Bearer");
+    refusal(&resp, status, code, msg);
     r = queue_resp(conn, &resp);
     resp_release(&resp);
     ctx->replied = true;
@@ -346,11 +363,12 @@ static enum MHD_Result reply_now(struct MHD_Connection *conn, struct req_ctx *ct
 static enum MHD_Result refuse(struct MHD_Connection *conn, struct req_ctx *ctx, int status,
                               const char *code, const char *msg)
 {
+    struct http_resp resp = {.fd = -1};
+
     if (!ctx->small_body || status == 413)
         return reply_now(conn, ctx, status, code, msg);
-    ctx->refusal = status;
-    snprintf(ctx->refusal_code, sizeof(ctx->refusal_code), "%s", code);
-    snprintf(ctx->refusal_msg, sizeof(ctx->refusal_msg), "%s", msg);
+    refusal(&resp, status, code, msg);
+    answer_after_body(ctx, &resp, MAX_DISCARD_BODY);
     return MHD_YES;
 }
 
@@ -503,8 +521,7 @@ static enum MHD_Result stream_chunk(struct MHD_Connection *conn, struct req_ctx 
         }
     }
     stream_abort(ctx);
-    ctx->late = xmalloc(sizeof(*ctx->late));
-    *ctx->late = resp;
+    answer_after_body(ctx, &resp, MAX_LATE_DISCARD);
     return MHD_YES;
 }
 
@@ -600,19 +617,12 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         if (*upload_data_size) {
             ctx->late_dropped += *upload_data_size;
             *upload_data_size = 0;
-            return ctx->late_dropped > MAX_LATE_DISCARD ? MHD_NO : MHD_YES;
+            return ctx->late_dropped > ctx->late_max ? MHD_NO : MHD_YES;
         }
         ctx->late = NULL;
         r = send_reply(conn, ctx, late);
         free(late);
         return r;
-    }
-    if (ctx->refusal) {
-        if (*upload_data_size) {
-            *upload_data_size = 0; /* dropped: at most MAX_DISCARD_BODY bytes in all */
-            return MHD_YES;
-        }
-        return reply_now(conn, ctx, ctx->refusal, ctx->refusal_code, ctx->refusal_msg);
     }
     if (ctx->streaming) {
         if (*upload_data_size) {

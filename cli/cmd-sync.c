@@ -20,6 +20,7 @@
 #include "lib/xalloc.h"
 #include "tracker/engine.h"
 #include "tracker/journal.h"
+#include "tracker/upload-pass.h"
 #include "tracker/uploader.h"
 
 #define DEFAULT_TIMEOUT_S 60
@@ -128,8 +129,10 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
             r = CLI_FAILED;
             goto out;
         } else {
-            struct tk_uploader_opts uo = {
-                .server = ctx->server, .token = client.token, .account = account};
+            struct tk_uploader_opts uo = {.transport = &tk_transport_curl,
+                                          .server = ctx->server,
+                                          .token = client.token,
+                                          .account = account};
             if (tk_journal_recover(j) < 0) {
                 fprintf(stderr, "stint: sync: cannot recover the journal in '%s'\n", dir);
                 r = CLI_FAILED;

@@ -26,6 +26,7 @@
 #include "lib/tz.h"
 #include "lib/xalloc.h"
 #include "tracker/engine.h"
+#include "tracker/upload-pass.h"
 
 #define MAX_TAGS 20
 #define MAX_FOR_S (7 * 24 * 3600)
@@ -466,6 +467,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     o.server = ctx->server;
     o.token = client.token;
     o.account = client.email ? client.email : "";
+    o.transport = &tk_transport_curl;
     tk_settings_apply(&set, &o);
     if (monitor_given)
         o.monitor = monitor;

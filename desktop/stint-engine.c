@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <glib-unix.h>
 
+#include "tracker/upload-pass.h"
+
 #define CHANGED_EVERY_US (500 * 1000)
 
 struct _StintEngine {
@@ -140,6 +142,8 @@ StintEngine *stint_engine_new(const char *server, const char *token, const char 
     o.server = server;
     o.token = token;
     o.account = email ? email : "";
+    /* The app links libcurl anyway (through the engine): requests run on the uploader's thread. */
+    o.transport = &tk_transport_curl;
     tk_settings_apply(&self->settings, &o);
     r = tk_engine_new(&o, on_engine_event_trampoline, self, &self->e, err, sizeof(err));
     if (r < 0) {

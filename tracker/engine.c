@@ -21,15 +21,13 @@
 #include "lib/week.h"
 #include "lib/xalloc.h"
 #include "tracker/journal.h"
-#include "tracker/net.h"
 #include "tracker/recorder.h"
+#include "tracker/transport.h"
 #include "tracker/uploader.h"
-
-#define TERMS_TIMEOUT_S 5
 
 struct tk_engine {
     struct tk_engine_opts o;
-    char *server, *token, *account, *display, *dir;
+    char *server, *token, *account, *display, *dir, *helper;
     char *journal_account; /* "server email": the key of our rows */
     tk_event_fn cb;
     void *userdata;
@@ -268,78 +266,21 @@ static void terms_from_json(json_t *c, struct tk_terms *t)
     }
 }
 
-/*
- * The server's answers a start needs: /config, the contract and /me, as
- * fetched by tk_engine_fetch_start() on any thread. Applying them (and the
- * cache when they are missing) is load_terms()'s job, on the face's thread.
- */
-struct tk_start_info {
-    char contract_id[37];
-    bool fetched;         /* false: opts.offline, nothing was asked */
-    int segment_s;        /* from /config; 0: not known */
-    char neterr[512];     /* why a request got no answer, or "" */
-    int contract_r;       /* tk_net_request's result for the contract; -EAGAIN: not asked */
-    long contract_status; /* its HTTP status */
-    char contract_message[256];
-    json_t *contract; /* the contract object when 200 */
-    char tz[72];      /* the account's zone from /me, or "" */
-};
-
 struct tk_start_info *tk_engine_fetch_start(struct tk_engine *e, const char *contract_id)
 {
     struct tk_start_info *info = xcalloc(1, sizeof(*info));
-    struct tk_net net;
-    struct tk_net_reply rep = {0};
-    char meerr[256];
-    char *path;
-    bool online = false;
-    int r;
+    struct tk_transport_cfg cfg = {.server = e->server,
+                                   .token = e->token,
+                                   .account = e->journal_account,
+                                   .dir = e->dir,
+                                   .helper = e->helper};
 
     snprintf(info->contract_id, sizeof(info->contract_id), "%s", contract_id);
     info->contract_r = -EAGAIN;
     /* Only what tk_engine_new() set and nothing changes is read here: see engine.h. */
     if (e->o.offline)
         return info;
-    info->fetched = true;
-    if (tk_net_init(&net, e->server, e->token) < 0) {
-        snprintf(info->neterr, sizeof(info->neterr), "cannot start libcurl");
-        return info;
-    }
-    if (!e->o.segment_s) {
-        r = tk_net_request(&net, "GET", "/config", NULL, 0, NULL, TERMS_TIMEOUT_S, &rep,
-                           info->neterr, sizeof(info->neterr));
-        if (r == 0 && rep.status == 200) {
-            online = true;
-            info->segment_s = (int)st_json_int(rep.body, "segment_s", 0);
-        }
-        tk_net_reply_release(&rep);
-        /* No answer at all: the contract would wait as long again for nothing. */
-        if (r < 0)
-            goto out;
-    }
-    path = xasprintf("/contracts/%s", contract_id);
-    info->contract_r = tk_net_request(&net, "GET", path, NULL, 0, NULL, TERMS_TIMEOUT_S, &rep,
-                                      info->neterr, sizeof(info->neterr));
-    free(path);
-    if (info->contract_r == 0) {
-        info->contract_status = rep.status;
-        snprintf(info->contract_message, sizeof(info->contract_message), "%s", rep.message);
-        if (rep.status == 200 && json_is_object(json_object_get(rep.body, "contract"))) {
-            info->contract = json_incref(json_object_get(rep.body, "contract"));
-            online = true;
-        }
-    }
-    tk_net_reply_release(&rep);
-    if (online &&
-        tk_net_request(&net, "GET", "/me", NULL, 0, NULL, TERMS_TIMEOUT_S, &rep, meerr,
-                       sizeof(meerr)) == 0 &&
-        rep.status == 200) {
-        const char *tz = st_json_str(json_object_get(rep.body, "user"), "timezone", "UTC");
-        snprintf(info->tz, sizeof(info->tz), "%s", tz && *tz ? tz : "UTC");
-    }
-    tk_net_reply_release(&rep);
-out:
-    tk_net_release(&net);
+    e->o.transport->fetch_start(&cfg, !e->o.segment_s, info);
     return info;
 }
 
@@ -523,11 +464,18 @@ int tk_engine_new(const struct tk_engine_opts *opts, tk_event_fn cb, void *userd
     e->token = xstrdup(opts->token ? opts->token : "");
     e->account = xstrdup(opts->account ? opts->account : "");
     e->display = opts->display ? xstrdup(opts->display) : NULL;
+    e->helper = opts->helper ? xstrdup(opts->helper) : NULL;
     e->journal_account = tk_engine_account_key(e->server, e->account);
     e->o.server = e->server;
     e->o.token = e->token;
     e->o.account = e->account;
     e->o.display = e->display;
+    e->o.helper = e->helper;
+    if (!e->o.offline && !e->o.transport) {
+        snprintf(err, errlen, "no way to reach the server was given (tk_engine_opts.transport)");
+        r = -EINVAL;
+        goto fail;
+    }
     if (!e->o.platform)
         e->o.platform = &tk_platform_native;
     if (!e->o.clock)
@@ -566,7 +514,9 @@ int tk_engine_new(const struct tk_engine_opts *opts, tk_event_fn cb, void *userd
     epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->pipe_rd, &ev);
 
     if (!e->o.offline) {
-        struct tk_uploader_opts uo = {.server = e->server,
+        struct tk_uploader_opts uo = {.transport = e->o.transport,
+                                      .helper = e->helper,
+                                      .server = e->server,
                                       .token = e->token,
                                       .account = e->journal_account,
                                       .notify = on_upload_notify,
@@ -607,6 +557,7 @@ void tk_engine_free(struct tk_engine *e)
     free(e->server);
     free(e->account);
     free(e->display);
+    free(e->helper);
     free(e->dir);
     free(e->journal_account);
     free(e);

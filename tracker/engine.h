@@ -37,6 +37,7 @@
 #include "tracker/clock.h"
 #include "tracker/platform/platform.h"
 #include "tracker/settings.h"
+#include "tracker/transport.h"
 
 enum tk_event_type {
     TK_EVENT_STARTED,    /* the timer runs */
@@ -101,6 +102,15 @@ struct tk_engine_opts {
     int segment_s;
     /* Never talk to the server (unit tests): terms must then be given with tk_engine_set_terms. */
     bool offline;
+    /*
+     * How to reach the server (required unless offline; tracker/transport.h):
+     * &tk_transport_curl (tracker/upload-pass.h) does the requests on the
+     * uploader's thread with libcurl; &tk_transport_helper runs each pass
+     * and each start's reads in a short-lived process, `helper _upload`,
+     * so that this process maps no HTTP or TLS library at all.
+     */
+    const struct tk_transport *transport;
+    const char *helper; /* the program for tk_transport_helper (the `stint` binary) */
 };
 
 /* What the contract asks of tracked time, from GET /contracts/{id} (cached). */

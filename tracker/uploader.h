@@ -6,14 +6,16 @@
  * once the server acknowledged it. A segment the server refuses for good
  * (409 locked or conflict, 400, 403) is marked refused and reported, never
  * retried. It also keeps the contract's totals from the server's diary for
- * "today" and "this week".
+ * "today" and "this week". The requests go through a transport
+ * (tracker/transport.h): libcurl on this thread, or a helper process per
+ * pass.
  *
  * Not for: recording, or deciding what is queued (the recorder does).
  *
  * Threads: tk_uploader_* functions may be called from any one thread (the
  * engine's); the uploader runs on its own thread with its own journal
- * connection and libcurl handle. The notify callback is called on the
- * uploader's thread: it must only wake the main thread (write to a pipe).
+ * connection. The notify callback is called on the uploader's thread: it
+ * must only wake the main thread (write to a pipe).
  */
 #ifndef STINT_TRACKER_UPLOADER_H
 #define STINT_TRACKER_UPLOADER_H
@@ -23,6 +25,7 @@
 #include <stdint.h>
 
 #include "tracker/journal.h"
+#include "tracker/transport.h"
 
 #define TK_BACKOFF_MIN_MS 1000
 #define TK_BACKOFF_MAX_MS 30000
@@ -30,11 +33,14 @@
 #define TK_TOTALS_EVERY_MS 60000
 
 struct tk_uploader_opts {
-    const char *server; /* base URL */
+    const struct tk_transport *transport; /* required */
+    const char *helper;                   /* tk_transport_helper: the helper program */
+    const char *server;                   /* base URL */
     const char *token;
     const char *account; /* upload only this account's segments */
     int backoff_min_ms;  /* 0: TK_BACKOFF_MIN_MS */
     int backoff_max_ms;  /* 0: TK_BACKOFF_MAX_MS */
+    int totals_every_ms; /* 0: TK_TOTALS_EVERY_MS */
     void (*notify)(void *userdata);
     void *userdata;
 };

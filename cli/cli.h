@@ -98,6 +98,8 @@ extern const struct cli_command cmd_earnings;
 extern const struct cli_command cmd_track;
 extern const struct cli_command cmd_status;
 extern const struct cli_command cmd_sync;
+/* Hidden: the tracker's upload helper process (cmd-upload.c). */
+extern const struct cli_command cmd_upload;
 extern const struct cli_command cmd_screenshot;
 extern const struct cli_command cmd_rooms;
 extern const struct cli_command cmd_room;

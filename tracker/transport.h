@@ -117,4 +117,27 @@ struct tk_transport {
                         struct tk_start_info *info);
 };
 
+extern const struct tk_transport tk_transport_helper;
+
+/* Hidden environment for tests: the helper's argv[0] when cfg->helper is NULL. */
+#define TK_HELPER_ENV "STINT_UPLOAD_HELPER"
+/* The longest line the helper may write; a longer one ends the pass as a failure. */
+#define TK_HELPER_MAX_LINE (64 * 1024)
+
+/* ---- the wire between the helper and tk_transport_helper (transport-helper.c) ---- */
+
+/* A sink that writes each report as one JSON line on f (the helper's side). */
+void tk_helper_sink_init(struct tk_pass_sink *sink, FILE *f);
+/* The last line of a pass. */
+void tk_helper_write_outcome(FILE *f, enum tk_pass_outcome o);
+/* A start's answers as one line, and back. */
+void tk_helper_write_start(FILE *f, const struct tk_start_info *info);
+int tk_helper_read_start(const char *line, struct tk_start_info *info);
+/*
+ * Applies one line of a pass to sink. Returns 1 for the outcome line (with
+ * *ret_o set), 0 for a report, -EINVAL for a line that is not one of ours.
+ */
+int tk_helper_apply_line(const char *line, const struct tk_pass_sink *sink,
+                         enum tk_pass_outcome *ret_o);
+
 #endif

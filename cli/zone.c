@@ -13,48 +13,6 @@
 #include "lib/utc.h"
 #include "lib/week.h"
 
-int cli_zone_resolve(struct cli_client *c, const char *option, const struct st_tz **ret_tz)
-{
-    const struct st_tz *tz;
-    json_t *me = NULL;
-    const char *name;
-    int r;
-
-    if (option) {
-        tz = st_tz_get(option);
-        if (!tz) {
-            fprintf(stderr, "stint: unknown time zone '%s' (use an IANA name like Europe/Berlin)\n",
-                    option);
-            return CLI_USAGE;
-        }
-        *ret_tz = tz;
-        return CLI_OK;
-    }
-    r = cli_call(c, "GET", "/me", NULL, &me);
-    if (r != CLI_OK)
-        return r;
-    name = st_json_str(json_object_get(me, "user"), "timezone", NULL);
-    if (!name || !*name)
-        name = "UTC";
-    tz = st_tz_get(name);
-    if (!tz) {
-        char *clean = cli_clean(name);
-        fprintf(stderr,
-                "stint: your account's time zone '%s' is unknown on this machine; "
-                "use --tz\n",
-                clean);
-        free(clean);
-        r = CLI_FAILED;
-        goto out;
-    }
-    *ret_tz = tz;
-    r = CLI_OK;
-out:
-    json_decref(me);
-    return r;
-}
-
-/* Local wall-clock seconds (as if the zone were UTC) to the UTC instant. */
 static int local_to_utc(const struct st_tz *tz, int64_t local, int64_t *ret_t)
 {
     /*

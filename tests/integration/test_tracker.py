@@ -7,7 +7,9 @@ right buckets, counted as synthetic, with exactly one screenshot per
 segment taken inside it; the contract's memo and tag rules; no display;
 a second tracker on the same journal; kill -9 recovery (no loss beyond the
 last durable bucket, no duplicate); a segment refused for good is shown;
-`stint status` and `stint screenshot --last`.
+`stint status` and `stint screenshot --last`; the long-running recorder
+maps no HTTP or TLS library and leaves no helper process behind, and the
+token is on no command line.
 
 The server-down, network-cut and disk-quota cases are in
 test_tracker_offline.py. Needs STINT_BUILD_ROOT (set by meson). Prints TAP.
@@ -17,7 +19,9 @@ import os
 import threading
 import time
 
-from harness import Server, eq, parse_time, tap
+import subprocess
+
+from harness import BUILD, STINT, Server, eq, parse_time, tap
 from tracker_env import Freelancer, display, wait_for, xdo
 
 SEG = 30
@@ -303,6 +307,84 @@ def test_refused_segment_is_shown():
     # sync does not retry it either.
     r = fl.cli("sync")
     eq(r.returncode, 0, (r.stdout, r.stderr))
+
+
+
+
+HTTP_LIBRARIES = ("libcurl", "libssl", "libcrypto", "libgnutls", "libnghttp2", "libssh")
+
+
+def children(pid):
+    """The pids of pid's children (zombies included: they are children until reaped)."""
+    kids = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/children") as f:
+            kids += [int(k) for k in f.read().split()]
+    return kids
+
+
+@tap.test
+def test_recorder_holds_no_http_library():
+    display()
+    srv = Server(segment_s=SEG)
+    fl = Freelancer(srv)
+    with open(os.path.join(fl.home, "config", "stint", "auth.json")) as f:
+        token = json.load(f)["token"]
+    tr = fl.track("--contract", fl.contract["id"], "--memo", "Lean", "--for", "60s")
+    tr.wait_out("tracking contract")
+    pid = tr.proc.pid
+    # `stint track` became the recorder: same process, another program.
+    assert os.readlink(f"/proc/{pid}/exe").endswith("/stint-recorder"), os.readlink(
+        f"/proc/{pid}/exe")
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        cmdline = f.read()
+    assert token.encode() not in cmdline, "the token is on the recorder's command line"
+
+    # A segment reaches the server: the upload ran in a helper, and the recorder still maps
+    # no HTTP or TLS library. (Input meanwhile: a segment without any is held for the idle
+    # question, not uploaded.)
+    def uploaded():
+        xdo("key", "x")
+        return fl.diary()
+    assert wait_for(uploaded, SEG + 30, 0.5), (tr.stdout, tr.stderr)
+    with open(f"/proc/{pid}/maps") as f:
+        maps = f.read()
+    for lib in HTTP_LIBRARIES:
+        assert lib not in maps, f"{lib} is mapped in the recorder"
+    # Helpers end with their pass and are reaped: none is left, not even a zombie.
+    assert wait_for(lambda: not children(pid), 30, 0.1), children(pid)
+    tr.interrupt()
+    eq(tr.wait(), 0, tr.stderr)
+    assert "everything is on the server" in tr.stdout, tr.stdout
+    eq(tr.stderr, "", "nothing said on stderr")
+
+
+@tap.test
+def test_helper_and_recorder_refuse_bad_arguments():
+    srv = Server(segment_s=SEG)
+    fl = Freelancer(srv, with_display=False)
+    r = fl.cli("_upload")
+    eq(r.returncode, 2, r.stderr)
+    assert "--server" in r.stderr, r.stderr
+    r = fl.cli("_upload", "--server", srv.url, "--start", fl.contract["id"], input="")
+    eq(r.returncode, 2, r.stderr)
+    assert "no token on stdin" in r.stderr, r.stderr
+    # The helper is not listed among the commands people use.
+    assert "_upload" not in fl.cli("help").stdout
+    # With a good token it answers a start as one JSON line.
+    with open(os.path.join(fl.home, "config", "stint", "auth.json")) as f:
+        token = json.load(f)["token"]
+    r = fl.cli("_upload", "--server", srv.url, "--start", fl.contract["id"], "--config",
+               input=token + "\n")
+    eq(r.returncode, 0, r.stderr)
+    start = json.loads(r.stdout)["start"]
+    eq(start["segment_s"], SEG, "the server's segment length")
+    eq(start["contract"]["id"], fl.contract["id"], "the contract")
+    # The recorder run by hand says what to run instead.
+    rec = subprocess.run([os.path.join(BUILD, "cli", "stint-recorder")], capture_output=True,
+                         text=True, timeout=30)
+    eq(rec.returncode, 2, rec.stderr)
+    assert "run 'stint track' instead" in rec.stderr, rec.stderr
 
 
 tap.main()

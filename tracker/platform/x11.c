@@ -455,16 +455,17 @@ static void prefault(void *p, size_t n, int advice)
 }
 
 /*
- * Converts a TrueColor image (16, 24 or 32 bits a pixel: depths 15 to 30)
- * to packed RGB. The usual layout, BGRX in memory, takes a fast path.
+ * Converts rows [from, from + rows) of a TrueColor image (16, 24 or 32 bits
+ * a pixel: depths 15 to 30) into packed RGB at row dst_y of f, which is as
+ * wide as the image. The usual layout, BGRX in memory, takes a fast path.
  */
-static int image_to_rgb(const XImage *img, struct tk_frame *ret_frame, char *err, size_t errlen)
+static int image_rows_to_rgb(const XImage *img, int from, int rows, struct tk_frame *f, int dst_y,
+                             char *err, size_t errlen)
 {
     struct channel r, g, b;
     int bpp = img->bits_per_pixel / 8;
     bool msb = img->byte_order == MSBFirst;
     bool bgrx;
-    struct tk_frame f = {.width = img->width, .height = img->height, .stride = img->width * 3};
 
     if ((bpp != 2 && bpp != 3 && bpp != 4) || img->bits_per_pixel % 8 ||
         !channel_of(img->red_mask, &r) || !channel_of(img->green_mask, &g) ||
@@ -476,14 +477,12 @@ static int image_to_rgb(const XImage *img, struct tk_frame *ret_frame, char *err
     }
     bgrx = bpp == 4 && !msb && r.shift == 16 && g.shift == 8 && b.shift == 0 && r.bits == 8 &&
            g.bits == 8 && b.bits == 8;
-    f.rgb = xmalloc((size_t)f.stride * f.height);
-    prefault(f.rgb, (size_t)f.stride * f.height, MADV_POPULATE_WRITE);
-    for (int y = 0; y < f.height; y++) {
+    for (int y = 0; y < rows; y++) {
         const unsigned char *src =
-            (const unsigned char *)img->data + (size_t)y * img->bytes_per_line;
-        unsigned char *dst = f.rgb + (size_t)y * f.stride;
+            (const unsigned char *)img->data + (size_t)(from + y) * img->bytes_per_line;
+        unsigned char *dst = f->rgb + (size_t)(dst_y + y) * f->stride;
         if (bgrx) {
-            for (int x = 0; x < f.width; x++) {
+            for (int x = 0; x < f->width; x++) {
                 dst[0] = src[2];
                 dst[1] = src[1];
                 dst[2] = src[0];
@@ -492,7 +491,7 @@ static int image_to_rgb(const XImage *img, struct tk_frame *ret_frame, char *err
             }
             continue;
         }
-        for (int x = 0; x < f.width; x++) {
+        for (int x = 0; x < f->width; x++) {
             uint32_t v = 0;
             for (int i = 0; i < bpp; i++)
                 v |= (uint32_t)src[i] << (8 * (msb ? bpp - 1 - i : i));
@@ -503,21 +502,28 @@ static int image_to_rgb(const XImage *img, struct tk_frame *ret_frame, char *err
             dst += 3;
         }
     }
-    *ret_frame = f;
     return 0;
 }
 
 /*
- * The shared-memory segment that captures go through: one copy inside the
- * server instead of 8 MB through the socket. It is removed (IPC_RMID) as
- * soon as the server has attached it, so a crash leaves nothing behind.
+ * The screen is read in stripes of STRIPE_ROWS rows, each converted into the
+ * frame before the next is read: what a capture holds beside the frame is
+ * one stripe (1 MB at 1920 pixels across, 32 bits a pixel), not a second
+ * copy of the screen (8 MB at 1920x1080). A stripe costs a round trip to
+ * the server; nine of them for 1080 rows.
+ *
+ * The stripe goes through a shared-memory segment: one copy inside the
+ * server instead of the pixels through the socket. It is removed
+ * (IPC_RMID) as soon as the server has attached it, so a crash leaves
+ * nothing behind.
  *
  * What a capture leaves (this segment, and the freed frame and encoder
  * buffers that malloc keeps for reuse) stays for CAPTURE_LINGER_MS, so
- * that a burst (each monitor in turn, a retry) does not fault in 14 MB
+ * that a burst (each monitor in turn, a retry) does not fault it all in
  * again, and is given back by the next drain() or idle_ms() after that:
  * with screenshots minutes apart, nothing of them stays resident.
  */
+#define STRIPE_ROWS 128
 #define CAPTURE_LINGER_MS 5000
 
 static void shm_release(struct tk_platform_ctx *ctx)
@@ -601,13 +607,13 @@ fail:
     return 1;
 }
 
-/* Reads the rectangle through shared memory. Returns 1 when it cannot be used here. */
-static int grab_shm(struct tk_platform_ctx *ctx, int x, int y, int w, int h,
-                    struct tk_frame *ret_frame, char *err, size_t errlen)
+/* Reads one stripe through shared memory. Returns 1 when it cannot be used here. */
+static int stripe_shm(struct tk_platform_ctx *ctx, int x, int y, int w, int rows, XImage **ret_img,
+                      char *err, size_t errlen)
 {
     Bool ok;
 
-    if (shm_prepare(ctx, w, h) != 0)
+    if (shm_prepare(ctx, w, rows) != 0)
         return 1;
     trap_push(ctx->dpy);
     ok = XShmGetImage(ctx->dpy, ctx->root, ctx->shm.img, x, y, AllPlanes);
@@ -618,26 +624,67 @@ static int grab_shm(struct tk_platform_ctx *ctx, int x, int y, int w, int h,
         snprintf(err, errlen, "cannot capture the screen: the X server refused to copy it");
         return -EIO;
     }
-    return image_to_rgb(ctx->shm.img, ret_frame, err, errlen);
+    *ret_img = ctx->shm.img;
+    return 0;
 }
 
-static int grab_plain(struct tk_platform_ctx *ctx, int x, int y, int w, int h,
-                      struct tk_frame *ret_frame, char *err, size_t errlen)
+/* Reads one stripe through the socket (no shared memory): a new image, destroyed by the caller. */
+static int stripe_plain(struct tk_platform_ctx *ctx, int x, int y, int w, int rows,
+                        XImage **ret_img, char *err, size_t errlen)
 {
     XImage *img;
-    int rc;
 
     trap_push(ctx->dpy);
-    img = XGetImage(ctx->dpy, ctx->root, x, y, (unsigned)w, (unsigned)h, AllPlanes, ZPixmap);
+    img = XGetImage(ctx->dpy, ctx->root, x, y, (unsigned)w, (unsigned)rows, AllPlanes, ZPixmap);
     if (trap_pop(ctx->dpy) || !img) {
         if (img)
             XDestroyImage(img);
         snprintf(err, errlen, "cannot capture the screen: the X server refused to copy it");
         return -EIO;
     }
-    rc = image_to_rgb(img, ret_frame, err, errlen);
-    XDestroyImage(img);
-    return rc;
+    *ret_img = img;
+    return 0;
+}
+
+/*
+ * Reads the rectangle stripe by stripe into a new RGB frame. The last
+ * stripe overlaps the one before when the height is not a multiple of
+ * STRIPE_ROWS, so every stripe (and the shared segment) has one size.
+ */
+static int grab(struct tk_platform_ctx *ctx, int x, int y, int w, int h,
+                struct tk_frame *ret_frame, char *err, size_t errlen)
+{
+    struct tk_frame f = {.width = w, .height = h, .stride = w * 3};
+    int rows = h < STRIPE_ROWS ? h : STRIPE_ROWS;
+    int rc = 0;
+
+    f.rgb = xmalloc((size_t)f.stride * f.height);
+    prefault(f.rgb, (size_t)f.stride * f.height, MADV_POPULATE_WRITE);
+    for (int top = 0; top < h && rc == 0; top += rows) {
+        int sy = top + rows <= h ? top : h - rows; /* the stripe read */
+        XImage *img = NULL;
+        bool plain = !ctx->have_shm;
+
+        if (!plain) {
+            rc = stripe_shm(ctx, x, y + sy, w, rows, &img, err, errlen);
+            if (rc == 1) {
+                plain = true; /* shared memory cannot be used here: the socket from now on */
+                rc = 0;
+            }
+        }
+        if (plain)
+            rc = stripe_plain(ctx, x, y + sy, w, rows, &img, err, errlen);
+        if (rc == 0)
+            rc = image_rows_to_rgb(img, top - sy, rows - (top - sy), &f, top, err, errlen);
+        if (plain && img)
+            XDestroyImage(img);
+    }
+    if (rc < 0) {
+        tk_frame_release(&f);
+        return rc;
+    }
+    *ret_frame = f;
+    return 0;
 }
 
 static int x11_capture(struct tk_platform_ctx *ctx, int monitor, struct tk_frame *ret_frame,
@@ -691,11 +738,7 @@ static int x11_capture(struct tk_platform_ctx *ctx, int monitor, struct tk_frame
         snprintf(err, errlen, "cannot capture the screen: %dx%d is too large", x1 - x0, y1 - y0);
         return -EINVAL;
     }
-    rc = 1;
-    if (ctx->have_shm)
-        rc = grab_shm(ctx, x0, y0, x1 - x0, y1 - y0, ret_frame, err, errlen);
-    if (rc == 1)
-        rc = grab_plain(ctx, x0, y0, x1 - x0, y1 - y0, ret_frame, err, errlen);
+    rc = grab(ctx, x0, y0, x1 - x0, y1 - y0, ret_frame, err, errlen);
     ctx->captured = true;
     ctx->last_capture_ms = mono_ms();
     return rc;

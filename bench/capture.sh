@@ -53,7 +53,7 @@ get() { awk -v k="$1" '$1 == k { print $2 }' "$TMP/bench.txt"; }
 
 # Whole processes, alternated so that both see the same machine load:
 # scrot (connect, capture, JPEG at the same quality, write) and
-# bench-capture --once (connect, capture, encode, write).
+# bench-capture --once (connect, capture streamed into the JPEG, write).
 : >"$TMP/scrot.us"
 : >"$TMP/once.us"
 i=0
@@ -87,10 +87,15 @@ row "stint JPEG encode (TurboJPEG, 4:2:0)" "$(get encode_jpeg_median_ms)" ""
 row "stint capture+check+encode, warm (p90 $(get capture_encode_p90_ms))" "$WARM" "$(ratio "$WARM" "$SCROT_MS")"
 row "  of which this process's CPU time" "$(get capture_encode_cpu_median_ms)" ""
 row "stint capture+check+encode, cold" "$COLD" "$(ratio "$COLD" "$SCROT_MS")"
+SWARM=$(get streamed_capture_encode_median_ms)
+SCOLD=$(get streamed_cold_capture_encode_median_ms)
+row "streamed (the recorder's default), warm (p90 $(get streamed_capture_encode_p90_ms))" "$SWARM" "$(ratio "$SWARM" "$SCROT_MS")"
+row "  of which this process's CPU time" "$(get streamed_capture_encode_cpu_median_ms)" ""
+row "streamed, cold" "$SCOLD" "$(ratio "$SCOLD" "$SCROT_MS")"
 row "stint whole process (bench-capture --once)" "$ONCE_MS" "$(ratio "$ONCE_MS" "$SCROT_MS")"
 row "scrot whole process (-q $QUALITY)" "$SCROT_MS" "1.00"
 echo "targets: capture + encode <= 10 ms, and <= 1/3 of scrot's time"
 echo
-echo "JPEG bytes at quality $QUALITY: stint $(get jpeg_bytes), scrot $SCROT_BYTES"
+echo "JPEG bytes at quality $QUALITY: stint $(get jpeg_bytes) (streamed $(get streamed_jpeg_bytes)), scrot $SCROT_BYTES"
 echo "slower options: WebP encode $(get encode_webp_median_ms) ms ($(get webp_bytes) bytes)," \
     "blur + JPEG $(get blur_encode_jpeg_median_ms) ms ($(get blur_jpeg_bytes) bytes)"

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 PKGS="meson ninja-build pkg-config gcc clang libclang-rt-14-dev
 libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev
-libturbojpeg0-dev libwebp-dev libcurl4-openssl-dev libcmocka-dev libwslay-dev
+libturbojpeg0-dev libjpeg62-turbo-dev libwebp-dev libcurl4-openssl-dev libcmocka-dev libwslay-dev
 libmagic-dev nettle-dev libsecret-1-dev
 libx11-dev libxi-dev libxext-dev libxss-dev libxrandr-dev libxtst-dev
 libgtk-4-dev libsoup-3.0-dev libglib2.0-bin libcairo2-dev libfontconfig-dev fonts-dejavu-core

@@ -7,10 +7,13 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+/* jpeglib.h needs FILE and size_t declared first. */
+#include <jpeglib.h>
 #include <turbojpeg.h>
 #include <webp/encode.h>
 
@@ -78,49 +81,93 @@ static bool same_px(const unsigned char *a, const unsigned char *b)
     return a[0] == b[0] && a[1] == b[1] && a[2] == b[2];
 }
 
+/*
+ * The blank check as rows go by: the grid's samples are kept (3 bytes each,
+ * about 200 KB) and judged at the end, because "equal" is also measured
+ * against the centre pixel, which only comes halfway. tk_frame_blank()
+ * feeds a whole frame through the same code, so both give one verdict.
+ */
+struct blank_acc {
+    int width, height, step;
+    int next_row; /* the next row of the frame to come */
+    unsigned char centre[3];
+    unsigned char *px; /* the samples, in order */
+    size_t n, cap;
+};
+
+static void blank_begin(struct blank_acc *b, int width, int height)
+{
+    memset(b, 0, sizeof(*b));
+    b->width = width;
+    b->height = height;
+    /* A square grid step that gives about BLANK_SAMPLES points. */
+    b->step = 1;
+    while ((int64_t)(width / b->step) * (height / b->step) > BLANK_SAMPLES)
+        b->step++;
+    b->cap = (size_t)((width + b->step - 1) / b->step) * ((height + b->step - 1) / b->step) * 3;
+    b->px = xmalloc(b->cap);
+}
+
+/* n rows, the next ones of the frame. */
+static void blank_rows(struct blank_acc *b, const unsigned char *rgb, int stride, int n)
+{
+    for (int i = 0; i < n; i++, b->next_row++) {
+        const unsigned char *row = rgb + (size_t)i * stride;
+        int y = b->next_row;
+        if (y == b->height / 2)
+            memcpy(b->centre, row + (size_t)(b->width / 2) * 3, 3);
+        if (y % b->step)
+            continue;
+        for (int x = 0; x < b->width && b->n + 3 <= b->cap; x += b->step) {
+            memcpy(b->px + b->n, row + (size_t)x * 3, 3);
+            b->n += 3;
+        }
+    }
+}
+
+static bool blank_end(struct blank_acc *b)
+{
+    uint64_t samples = b->n / 3, same_first = 0, same_centre = 0, same;
+    double sum[3] = {0}, sumsq[3] = {0}, var = 0;
+    bool blank;
+
+    for (size_t i = 0; i < b->n; i += 3) {
+        const unsigned char *p = b->px + i;
+        same_first += same_px(p, b->px);
+        same_centre += same_px(p, b->centre);
+        for (int c = 0; c < 3; c++) {
+            sum[c] += p[c];
+            sumsq[c] += (double)p[c] * p[c];
+        }
+    }
+    for (int c = 0; samples && c < 3; c++) {
+        double mean = sum[c] / (double)samples;
+        var += sumsq[c] / (double)samples - mean * mean;
+    }
+    same = same_first > same_centre ? same_first : same_centre;
+    blank = !samples || same * 10000 >= samples * BLANK_SAME_PER_10000 || var < BLANK_MAX_VARIANCE;
+    free(b->px);
+    b->px = NULL;
+    return blank;
+}
+
 bool tk_frame_blank(const struct tk_frame *f, char *reason, size_t n)
 {
     char ignored[8];
-    uint64_t samples = 0, same_first = 0, same_centre = 0, same;
-    double sum[3] = {0}, sumsq[3] = {0}, var = 0;
-    int step;
-    const unsigned char *first, *centre;
+    struct blank_acc b;
+    bool blank;
 
     if (frame_check(f, ignored, sizeof(ignored)) < 0) {
         if (reason && n)
             snprintf(reason, n, "the frame was empty");
         return true;
     }
-    /* A square grid step that gives about BLANK_SAMPLES points. */
-    step = 1;
-    while ((int64_t)(f->width / step) * (f->height / step) > BLANK_SAMPLES)
-        step++;
-    first = f->rgb;
-    centre = f->rgb + (size_t)(f->height / 2) * f->stride + (size_t)(f->width / 2) * 3;
-    for (int y = 0; y < f->height; y += step) {
-        const unsigned char *row = f->rgb + (size_t)y * f->stride;
-        for (int x = 0; x < f->width; x += step) {
-            const unsigned char *p = row + (size_t)x * 3;
-            samples++;
-            same_first += same_px(p, first);
-            same_centre += same_px(p, centre);
-            for (int c = 0; c < 3; c++) {
-                sum[c] += p[c];
-                sumsq[c] += (double)p[c] * p[c];
-            }
-        }
-    }
-    for (int c = 0; c < 3; c++) {
-        double mean = sum[c] / (double)samples;
-        var += sumsq[c] / (double)samples - mean * mean;
-    }
-    same = same_first > same_centre ? same_first : same_centre;
-    if (same * 10000 >= samples * BLANK_SAME_PER_10000 || var < BLANK_MAX_VARIANCE) {
-        if (reason && n)
-            snprintf(reason, n, "%s", BLANK_REASON);
-        return true;
-    }
-    return false;
+    blank_begin(&b, f->width, f->height);
+    blank_rows(&b, f->rgb, f->stride, f->height);
+    blank = blank_end(&b);
+    if (blank && reason && n)
+        snprintf(reason, n, "%s", BLANK_REASON);
+    return blank;
 }
 
 /* Blur. */
@@ -469,4 +516,194 @@ int tk_shot_job_finish(struct tk_shot_job *job, void **ret_bytes, size_t *ret_le
     }
     free(job);
     return rc;
+}
+
+/* A JPEG made stripe by stripe (libjpeg's scanline API; capture.h). */
+
+struct jpeg_fail {
+    struct jpeg_error_mgr pub;
+    jmp_buf jb;
+    char msg[JMSG_LENGTH_MAX];
+};
+
+static void jpeg_fail_exit(j_common_ptr c)
+{
+    struct jpeg_fail *f = (struct jpeg_fail *)c->err;
+
+    (*c->err->format_message)(c, f->msg);
+    longjmp(f->jb, 1);
+}
+
+static void jpeg_quiet(j_common_ptr c)
+{
+    /* Warnings are not for the terminal of the person tracking. */
+}
+
+/*
+ * The output: one malloc'd buffer grown by half with realloc, which glibc
+ * does in place (mremap) once it is large, where jpeg_mem_dest() would
+ * hold the old and a doubled new buffer at once while it copies.
+ */
+struct grow_dest {
+    struct jpeg_destination_mgr pub;
+    unsigned char *buf;
+    size_t cap, len;
+};
+
+#define DEST_FIRST (64 * 1024)
+
+static void dest_init(j_compress_ptr c)
+{
+    struct grow_dest *d = (struct grow_dest *)c->dest;
+
+    d->cap = DEST_FIRST;
+    d->buf = xmalloc(d->cap);
+    d->pub.next_output_byte = d->buf;
+    d->pub.free_in_buffer = d->cap;
+}
+
+static boolean dest_grow(j_compress_ptr c)
+{
+    struct grow_dest *d = (struct grow_dest *)c->dest;
+    size_t used = d->cap; /* libjpeg asks when the buffer is full */
+
+    d->cap += d->cap / 2;
+    d->buf = xrealloc(d->buf, d->cap);
+    d->pub.next_output_byte = d->buf + used;
+    d->pub.free_in_buffer = d->cap - used;
+    return TRUE;
+}
+
+static void dest_term(j_compress_ptr c)
+{
+    struct grow_dest *d = (struct grow_dest *)c->dest;
+
+    d->len = d->cap - d->pub.free_in_buffer;
+}
+
+struct tk_shot_stream {
+    struct jpeg_compress_struct cinfo;
+    struct jpeg_fail fail;
+    struct grow_dest dest;
+    struct blank_acc blank;
+    int width, height, quality;
+    bool failed;
+};
+
+static int stream_failed(struct tk_shot_stream *s, char *err, size_t errlen)
+{
+    s->failed = true;
+    snprintf(err, errlen, "cannot encode the jpeg: %s", s->fail.msg);
+    return -EIO;
+}
+
+int tk_shot_stream_begin(int width, int height, int quality, struct tk_shot_stream **ret,
+                         char *err, size_t errlen)
+{
+    struct tk_shot_stream *s;
+
+    if (width <= 0 || height <= 0 || width > TK_FRAME_MAX_SIDE || height > TK_FRAME_MAX_SIDE ||
+        (int64_t)width * height > TK_FRAME_MAX_PIXELS) {
+        snprintf(err, errlen, "the frame is too large or empty (%dx%d)", width, height);
+        return -EINVAL;
+    }
+    s = xcalloc(1, sizeof(*s));
+    s->width = width;
+    s->height = height;
+    /* Kept in s, not in a local: nothing a longjmp could leave stale. */
+    s->quality = quality <= 0 ? TK_SHOT_QUALITY_DEFAULT : quality > 100 ? 100 : quality;
+    s->cinfo.err = jpeg_std_error(&s->fail.pub);
+    s->fail.pub.error_exit = jpeg_fail_exit;
+    s->fail.pub.output_message = jpeg_quiet;
+    if (setjmp(s->fail.jb)) {
+        int rc = stream_failed(s, err, errlen);
+        tk_shot_stream_abort(s);
+        return rc;
+    }
+    jpeg_create_compress(&s->cinfo);
+    s->dest.pub.init_destination = dest_init;
+    s->dest.pub.empty_output_buffer = dest_grow;
+    s->dest.pub.term_destination = dest_term;
+    s->cinfo.dest = &s->dest.pub;
+    s->cinfo.image_width = (JDIMENSION)width;
+    s->cinfo.image_height = (JDIMENSION)height;
+    s->cinfo.input_components = 3;
+    s->cinfo.in_color_space = JCS_RGB;
+    /* What tk_shot_encode asks of TurboJPEG: 4:2:0 (libjpeg's default), the quality, fast DCT. */
+    jpeg_set_defaults(&s->cinfo);
+    jpeg_set_quality(&s->cinfo, s->quality, TRUE);
+    s->cinfo.dct_method = JDCT_FASTEST;
+    jpeg_start_compress(&s->cinfo, TRUE);
+    blank_begin(&s->blank, width, height);
+    *ret = s;
+    return 0;
+}
+
+int tk_shot_stream_rows(struct tk_shot_stream *s, const unsigned char *rgb, int stride, int n,
+                        char *err, size_t errlen)
+{
+    if (s->failed) {
+        snprintf(err, errlen, "the jpeg encoder failed earlier");
+        return -EIO;
+    }
+    if (n < 0 || stride < s->width * 3 || n > s->height - s->blank.next_row) {
+        snprintf(err, errlen, "%d rows do not fit the %dx%d frame (%d of its rows are in)", n,
+                 s->width, s->height, s->blank.next_row);
+        return -EINVAL;
+    }
+    if (setjmp(s->fail.jb))
+        return stream_failed(s, err, errlen);
+    for (int i = 0; i < n; i++) {
+        /* libjpeg reads the row only; its API has no const. */
+        JSAMPROW row = (JSAMPROW)(uintptr_t)(rgb + (size_t)i * stride);
+        jpeg_write_scanlines(&s->cinfo, &row, 1);
+    }
+    blank_rows(&s->blank, rgb, stride, n);
+    return 0;
+}
+
+int tk_shot_stream_end(struct tk_shot_stream *s, bool *ret_blank, void **ret_bytes,
+                       size_t *ret_len, char *err, size_t errlen)
+{
+    int rc = 0;
+    bool blank;
+
+    if (s->failed) {
+        snprintf(err, errlen, "the jpeg encoder failed earlier");
+        rc = -EIO;
+        goto out;
+    }
+    if (s->blank.next_row != s->height) {
+        snprintf(err, errlen, "the frame is incomplete (%d of %d rows)", s->blank.next_row,
+                 s->height);
+        rc = -EINVAL;
+        goto out;
+    }
+    if (setjmp(s->fail.jb)) {
+        rc = stream_failed(s, err, errlen);
+        goto out;
+    }
+    jpeg_finish_compress(&s->cinfo);
+    blank = blank_end(&s->blank);
+    *ret_blank = blank;
+    if (blank) {
+        snprintf(err, errlen, "%s", BLANK_REASON);
+    } else {
+        *ret_bytes = xrealloc(s->dest.buf, s->dest.len);
+        *ret_len = s->dest.len;
+        s->dest.buf = NULL;
+    }
+out:
+    tk_shot_stream_abort(s);
+    return rc;
+}
+
+void tk_shot_stream_abort(struct tk_shot_stream *s)
+{
+    if (!s)
+        return;
+    jpeg_destroy_compress(&s->cinfo);
+    free(s->dest.buf);
+    free(s->blank.px);
+    free(s);
 }

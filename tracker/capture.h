@@ -87,6 +87,33 @@ void tk_frame_blur(struct tk_frame *f, int radius);
 /* The default blur radius for a frame this wide: width / 100, at least 4. */
 int tk_blur_default_radius(int width);
 
+/*
+ * A JPEG made stripe by stripe, for a capture that never holds the whole
+ * screen (platform.h, capture_rows): rows go in top to bottom, the blank
+ * check samples them on the way (the same samples and verdict as
+ * tk_frame_blank() on the whole frame), and libjpeg compresses them as
+ * they come with the settings of tk_shot_encode() (4:2:0, the quality,
+ * fast DCT). What it holds is the encoder's few rows, the blank check's
+ * samples (about 200 KB) and the output, never a frame. JPEG without blur
+ * only: blur needs neighbouring rows and WebP the whole picture, so those
+ * go through tk_shot_encode().
+ *
+ * begin: -EINVAL for a size that is empty or over the caps. rows: n more
+ * rows of packed RGB, stride bytes apart; -EINVAL past the frame's height.
+ * end: frees s; -EINVAL when rows are missing; else 0 with *ret_blank, and
+ * when not blank the JPEG in *ret_bytes (freed with free()); when blank the
+ * reason is in err. A stream that fails stays failed. abort frees a stream
+ * that will not be ended (NULL is fine).
+ */
+struct tk_shot_stream;
+int tk_shot_stream_begin(int width, int height, int quality, struct tk_shot_stream **ret,
+                         char *err, size_t errlen);
+int tk_shot_stream_rows(struct tk_shot_stream *s, const unsigned char *rgb, int stride, int n,
+                        char *err, size_t errlen);
+int tk_shot_stream_end(struct tk_shot_stream *s, bool *ret_blank, void **ret_bytes,
+                       size_t *ret_len, char *err, size_t errlen);
+void tk_shot_stream_abort(struct tk_shot_stream *s);
+
 /* Copies src into a new frame (stride = width * 3). */
 void tk_frame_copy(const struct tk_frame *src, struct tk_frame *ret_dst);
 

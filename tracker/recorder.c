@@ -211,6 +211,55 @@ static void complete_job(struct tk_recorder *r, bool wait)
     finish_shot(r, r->job_at, rc, rc < 0 ? NULL : bytes, len, err);
 }
 
+/* The platform's stripes go straight into the JPEG stream. */
+static int stream_begin(void *ud, int width, int height, char *err, size_t errlen)
+{
+    struct tk_recorder *r = ((void **)ud)[0];
+    struct tk_shot_stream **s = ((void **)ud)[1];
+
+    return tk_shot_stream_begin(width, height, r->o.encode.quality, s, err, errlen);
+}
+
+static int stream_rows(void *ud, const unsigned char *rgb, int stride, int n, char *err,
+                       size_t errlen)
+{
+    struct tk_shot_stream **s = ((void **)ud)[1];
+
+    return tk_shot_stream_rows(*s, rgb, stride, n, err, errlen);
+}
+
+/*
+ * The default screenshot (JPEG, no blur) without a frame: the rows are
+ * encoded and checked for blankness as the platform reads them, so the
+ * tracker never holds the whole screen (docs/benchmarks.md, footprint).
+ */
+static void shot_streamed(struct tk_recorder *r, int64_t at_ms)
+{
+    struct tk_shot_stream *stream = NULL;
+    void *ud[2] = {r, &stream};
+    struct tk_rows_sink sink = {.begin = stream_begin, .rows = stream_rows, .ud = ud};
+    char err[256] = "";
+    void *bytes = NULL;
+    size_t len = 0;
+    bool blank = false;
+    int rc;
+
+    rc = r->o.platform->capture_rows(r->o.pctx, r->o.monitor, &sink, err, sizeof(err));
+    if (rc < 0 || !stream) {
+        tk_shot_stream_abort(stream);
+        shot_failed(r, at_ms, err[0] ? err : "the screen could not be captured");
+        report_shot(r);
+        return;
+    }
+    rc = tk_shot_stream_end(stream, &blank, &bytes, &len, err, sizeof(err));
+    if (rc == 0 && blank) {
+        shot_failed(r, at_ms, err[0] ? err : "the screen was blank");
+        report_shot(r);
+        return;
+    }
+    finish_shot(r, at_ms, rc, rc < 0 ? NULL : bytes, len, err);
+}
+
 /*
  * Captures and checks the screenshot of the current segment, then encodes
  * it (JPEG here, in a few ms; WebP on a worker thread) and writes it beside
@@ -234,6 +283,10 @@ static void take_shot(struct tk_recorder *r, int64_t at_ms)
     if (at_ms >= seg_end_ms(r))
         at_ms = seg_end_ms(r) - 1;
 
+    if (r->o.encode.format == TK_SHOT_JPEG && !r->o.encode.blur && r->o.platform->capture_rows) {
+        shot_streamed(r, at_ms);
+        return;
+    }
     rc = r->o.platform->capture(r->o.pctx, r->o.monitor, &frame, err, sizeof(err));
     if (rc < 0) {
         shot_failed(r, at_ms, err[0] ? err : "the screen could not be captured");

@@ -11,8 +11,12 @@
  *     monitors           {"monitors":[{"index":..,"name":..,"x":..,..}]}
  *     capture all|N      capture, blank check and JPEG encode:
  *                        {"width":..,"height":..,"blank":..,"reason":..,"jpeg_bytes":..}
+ *     stream all|N       the same as the recorder does it by default: capture_rows
+ *                        straight into a JPEG stream, no frame:
+ *                        {"width":..,"height":..,"blank":..,"reason":..,"jpeg_bytes":..}
  *     save FILE          write the last capture's JPEG to FILE
- *     memory             this process's resident memory: {"rss_kb":..,"shmem_kb":..}
+ *     memory             this process's resident memory, now and at its peak:
+ *                        {"rss_kb":..,"shmem_kb":..,"hwm_kb":..}
  *
  * It prints {"ready":true} once the display is open and input is selected,
  * and {"captures":N} (the backend's own count of capture calls) last. Like
@@ -139,12 +143,62 @@ static int cmd_capture(struct tk_platform_ctx *ctx, const char *which, void **jp
     return 0;
 }
 
+struct streamed {
+    struct tk_shot_stream *s;
+    int width, height;
+};
+
+static int streamed_begin(void *ud, int width, int height, char *err, size_t errlen)
+{
+    struct streamed *st = ud;
+
+    st->width = width;
+    st->height = height;
+    return tk_shot_stream_begin(width, height, 0, &st->s, err, errlen);
+}
+
+static int streamed_rows(void *ud, const unsigned char *rgb, int stride, int n, char *err,
+                         size_t errlen)
+{
+    return tk_shot_stream_rows(((struct streamed *)ud)->s, rgb, stride, n, err, errlen);
+}
+
+static int cmd_stream(struct tk_platform_ctx *ctx, const char *which, void **jpeg, size_t *len)
+{
+    struct streamed st = {0};
+    struct tk_rows_sink sink = {.begin = streamed_begin, .rows = streamed_rows, .ud = &st};
+    char err[256] = "";
+    int monitor = strcmp(which, "all") == 0 ? TK_MONITOR_ALL : atoi(which);
+    bool blank = false;
+    int rc = P->capture_rows(ctx, monitor, &sink, err, sizeof(err));
+
+    free(*jpeg);
+    *jpeg = NULL;
+    *len = 0;
+    if (rc < 0) {
+        tk_shot_stream_abort(st.s);
+        printf("{\"error\":");
+        print_json_string(err);
+        printf("}\n");
+        return 0;
+    }
+    if (tk_shot_stream_end(st.s, &blank, jpeg, len, err, sizeof(err)) < 0) {
+        fprintf(stderr, "x11-probe: %s\n", err);
+        return 1;
+    }
+    printf("{\"width\":%d,\"height\":%d,\"blank\":%s,\"reason\":", st.width, st.height,
+           blank ? "true" : "false");
+    print_json_string(blank ? err : "");
+    printf(",\"jpeg_bytes\":%zu}\n", *len);
+    return 0;
+}
+
 /* Resident memory, and the part of it that is shared memory (the capture segment). */
 static int cmd_memory(void)
 {
     FILE *fp = fopen("/proc/self/status", "r");
     char line[256];
-    long rss = -1, shmem = -1;
+    long rss = -1, shmem = -1, hwm = -1;
 
     if (!fp) {
         fprintf(stderr, "x11-probe: cannot read /proc/self/status\n");
@@ -153,9 +207,10 @@ static int cmd_memory(void)
     while (fgets(line, sizeof(line), fp)) {
         sscanf(line, "VmRSS: %ld", &rss);
         sscanf(line, "RssShmem: %ld", &shmem);
+        sscanf(line, "VmHWM: %ld", &hwm);
     }
     fclose(fp);
-    printf("{\"rss_kb\":%ld,\"shmem_kb\":%ld}\n", rss, shmem);
+    printf("{\"rss_kb\":%ld,\"shmem_kb\":%ld,\"hwm_kb\":%ld}\n", rss, shmem, hwm);
     return 0;
 }
 
@@ -208,6 +263,9 @@ int main(int argc, char **argv)
             rc = cmd_monitors(ctx);
         } else if (strcmp(cmd, "capture") == 0 && arg) {
             rc = cmd_capture(ctx, arg, &jpeg, &len);
+            i++;
+        } else if (strcmp(cmd, "stream") == 0 && arg) {
+            rc = cmd_stream(ctx, arg, &jpeg, &len);
             i++;
         } else if (strcmp(cmd, "save") == 0 && arg && jpeg) {
             rc = cmd_save(arg, jpeg, len);

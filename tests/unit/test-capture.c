@@ -282,6 +282,194 @@ static void test_blank_noise_and_windows(void **state)
     assert_string_equal(reason, "the frame was empty");
 }
 
+static int stream_sink_begin(void *ud, int width, int height, char *err, size_t errlen)
+{
+    return tk_shot_stream_begin(width, height, 70, (struct tk_shot_stream **)ud, err, errlen);
+}
+
+static int stream_sink_rows(void *ud, const unsigned char *rgb, int stride, int n, char *err,
+                            size_t errlen)
+{
+    return tk_shot_stream_rows(*(struct tk_shot_stream **)ud, rgb, stride, n, err, errlen);
+}
+/*
+ * Streams f in stripes of `stripe` rows; returns tk_shot_stream_end's
+ * result with its outputs.
+ */
+static int stream_frame(const struct tk_frame *f, int quality, int stripe, bool *blank,
+                        void **bytes, size_t *len, char *err, size_t errlen)
+{
+    struct tk_shot_stream *s = NULL;
+
+    assert_int_equal(tk_shot_stream_begin(f->width, f->height, quality, &s, err, errlen), 0);
+    for (int top = 0; top < f->height; top += stripe) {
+        int n = f->height - top < stripe ? f->height - top : stripe;
+        assert_int_equal(tk_shot_stream_rows(s, f->rgb + (size_t)top * f->stride, f->stride, n,
+                                             err, errlen),
+                         0);
+    }
+    return tk_shot_stream_end(s, blank, bytes, len, err, errlen);
+}
+
+/* Made stripe by stripe, the JPEG is the one TurboJPEG makes from the whole frame. */
+static void test_stream_jpeg_is_the_whole_frames(void **state)
+{
+    static const int stripes[] = {1, 7, 128, 1000};
+    struct tk_frame f = busy_frame(333, 187);
+    struct tk_encode_opts o = {.quality = 70};
+    void *whole = NULL;
+    size_t whole_len = 0;
+    char err[128] = "";
+
+    assert_int_equal(tk_shot_encode(&f, &o, &whole, &whole_len, err, sizeof(err)), 0);
+    for (size_t i = 0; i < sizeof(stripes) / sizeof(stripes[0]); i++) {
+        void *jpeg = NULL;
+        size_t len = 0;
+        bool blank = true;
+        int w, h;
+        unsigned char *back, *ref;
+
+        assert_int_equal(stream_frame(&f, 70, stripes[i], &blank, &jpeg, &len, err, sizeof(err)),
+                         0);
+        assert_false(blank);
+        back = decode_jpeg(jpeg, len, &w, &h);
+        assert_int_equal(w, 333);
+        assert_int_equal(h, 187);
+        ref = decode_jpeg(whole, whole_len, &w, &h);
+        /* The same codec with the same settings: the same pixels once decoded. */
+        assert_memory_equal(back, ref, (size_t)333 * 187 * 3);
+        free(back);
+        free(ref);
+        free(jpeg);
+    }
+    free(whole);
+    tk_frame_release(&f);
+}
+
+/* The blank check on the way gives tk_frame_blank's verdict, whatever the stripes. */
+static void test_stream_blank_check(void **state)
+{
+    struct tk_frame frames[4];
+    bool want[4];
+    char reason[64];
+
+    frames[0] = uniform_frame(1920, 1080, 0, 0, 0);
+    frames[1] = busy_frame(1920, 1080);
+    /* A white page with one short line of text: a real screen. */
+    frames[2] = uniform_frame(640, 400, 255, 255, 255);
+    for (int y = 200; y < 206; y++)
+        for (int x = 40; x < 600; x += 3)
+            memset(frames[2].rgb + (size_t)y * frames[2].stride + x * 3, 0, 3);
+    /* Black with a panel in the corner: blank, judged against the centre pixel. */
+    frames[3] = uniform_frame(640, 400, 0, 0, 0);
+    for (int y = 0; y < 2; y++)
+        memset(frames[3].rgb + (size_t)y * frames[3].stride, 200, 100 * 3);
+    for (int i = 0; i < 4; i++)
+        want[i] = tk_frame_blank(&frames[i], NULL, 0);
+    assert_true(want[0]);
+    assert_false(want[1]);
+    assert_false(want[2]);
+    assert_true(want[3]);
+    for (int i = 0; i < 4; i++) {
+        for (int stripe = 1; stripe <= 401; stripe += 100) {
+            void *jpeg = NULL;
+            size_t len = 0;
+            bool blank = !want[i];
+            reason[0] = '\0';
+            assert_int_equal(
+                stream_frame(&frames[i], 70, stripe, &blank, &jpeg, &len, reason, sizeof(reason)),
+                0);
+            assert_int_equal(blank, want[i]);
+            if (blank) {
+                assert_null(jpeg);
+                assert_string_equal(reason, BLANK);
+            } else {
+                assert_non_null(jpeg);
+                assert_true(len > 1000);
+            }
+            free(jpeg);
+        }
+        tk_frame_release(&frames[i]);
+    }
+}
+
+/* Bad sizes and rows out of place are errors, not crashes. */
+static void test_stream_rejects(void **state)
+{
+    struct tk_frame f = busy_frame(64, 40);
+    struct tk_shot_stream *s = NULL;
+    void *jpeg = NULL;
+    size_t len = 0;
+    bool blank = false;
+    char err[128];
+
+    assert_int_equal(tk_shot_stream_begin(0, 10, 70, &s, err, sizeof(err)), -EINVAL);
+    assert_int_equal(tk_shot_stream_begin(TK_FRAME_MAX_SIDE + 1, 10, 70, &s, err, sizeof(err)),
+                     -EINVAL);
+    assert_int_equal(tk_shot_stream_begin(10000, 10000, 70, &s, err, sizeof(err)), -EINVAL);
+
+    /* More rows than the frame has. */
+    assert_int_equal(tk_shot_stream_begin(64, 40, 70, &s, err, sizeof(err)), 0);
+    assert_int_equal(tk_shot_stream_rows(s, f.rgb, f.stride, 30, err, sizeof(err)), 0);
+    assert_int_equal(tk_shot_stream_rows(s, f.rgb, f.stride, 11, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "do not fit"));
+    /* A stride narrower than a row. */
+    assert_int_equal(tk_shot_stream_rows(s, f.rgb, 64 * 3 - 1, 1, err, sizeof(err)), -EINVAL);
+    /* Rows missing at the end. */
+    assert_int_equal(tk_shot_stream_end(s, &blank, &jpeg, &len, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "incomplete (30 of 40 rows)"));
+    assert_null(jpeg);
+    /* Given up half way: nothing leaks (ASan). */
+    assert_int_equal(tk_shot_stream_begin(64, 40, 70, &s, err, sizeof(err)), 0);
+    assert_int_equal(tk_shot_stream_rows(s, f.rgb, f.stride, 20, err, sizeof(err)), 0);
+    tk_shot_stream_abort(s);
+    tk_shot_stream_abort(NULL);
+    tk_frame_release(&f);
+}
+
+/* The fake backend's capture_rows hands over its frame, row for row. */
+static void test_fake_capture_rows(void **state)
+{
+    struct tk_platform_ctx *ctx = NULL;
+    struct tk_frame whole = {0};
+    void *jpeg = NULL, *ref = NULL;
+    size_t len = 0, ref_len = 0;
+    bool blank = true;
+    char err[128];
+    struct tk_shot_stream *s = NULL;
+    struct tk_encode_opts o = {.quality = 70};
+    int calls;
+
+    assert_int_equal(tk_platform_fake.open(NULL, &ctx, err, sizeof(err)), 0);
+    calls = tk_fake_capture_calls();
+    assert_int_equal(tk_platform_fake.capture(ctx, TK_MONITOR_ALL, &whole, err, sizeof(err)), 0);
+    {
+        void *ud = &s;
+        struct tk_rows_sink sink;
+        sink.begin = stream_sink_begin;
+        sink.rows = stream_sink_rows;
+        sink.ud = ud;
+        assert_int_equal(
+            tk_platform_fake.capture_rows(ctx, TK_MONITOR_ALL, &sink, err, sizeof(err)), 0);
+    }
+    assert_int_equal(tk_fake_capture_calls(), calls + 2); /* each counts */
+    assert_int_equal(tk_shot_stream_end(s, &blank, &jpeg, &len, err, sizeof(err)), 0);
+    assert_false(blank);
+    assert_int_equal(tk_shot_encode(&whole, &o, &ref, &ref_len, err, sizeof(err)), 0);
+    {
+        int w, h;
+        unsigned char *a = decode_jpeg(jpeg, len, &w, &h);
+        unsigned char *b = decode_jpeg(ref, ref_len, &w, &h);
+        assert_memory_equal(a, b, (size_t)w * h * 3);
+        free(a);
+        free(b);
+    }
+    free(jpeg);
+    free(ref);
+    tk_frame_release(&whole);
+    tk_platform_fake.close(ctx);
+}
+
 /* Left half black, right half white: a sharp vertical edge at x = w / 2. */
 static struct tk_frame edge_frame(int w, int h)
 {
@@ -551,6 +739,10 @@ int main(void)
         cmocka_unit_test(test_blank_uniform),
         cmocka_unit_test(test_blank_busy),
         cmocka_unit_test(test_blank_noise_and_windows),
+        cmocka_unit_test(test_stream_jpeg_is_the_whole_frames),
+        cmocka_unit_test(test_stream_blank_check),
+        cmocka_unit_test(test_stream_rejects),
+        cmocka_unit_test_setup(test_fake_capture_rows, reset_fake),
         cmocka_unit_test(test_blur_softens_edge),
         cmocka_unit_test(test_blur_option_keeps_source),
         cmocka_unit_test(test_encode_worker),

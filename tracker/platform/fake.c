@@ -207,6 +207,22 @@ static int fake_capture(struct tk_platform_ctx *ctx, int monitor, struct tk_fram
     return 0;
 }
 
+/* The same frame, handed over in stripes of 50 rows (and a shorter last one). */
+static int fake_capture_rows(struct tk_platform_ctx *ctx, int monitor,
+                             const struct tk_rows_sink *sink, char *err, size_t errlen)
+{
+    struct tk_frame f = {0};
+    int rc = fake_capture(ctx, monitor, &f, err, errlen);
+
+    if (rc == 0)
+        rc = sink->begin(sink->ud, f.width, f.height, err, errlen);
+    for (int top = 0; rc == 0 && top < f.height; top += 50)
+        rc = sink->rows(sink->ud, f.rgb + (size_t)top * f.stride, f.stride,
+                        f.height - top < 50 ? f.height - top : 50, err, errlen);
+    tk_frame_release(&f);
+    return rc;
+}
+
 const struct tk_platform tk_platform_fake = {
     .name = "fake",
     .open = fake_open,
@@ -216,4 +232,5 @@ const struct tk_platform tk_platform_fake = {
     .idle_ms = fake_idle_ms,
     .monitors = fake_monitors,
     .capture = fake_capture,
+    .capture_rows = fake_capture_rows,
 };

@@ -64,6 +64,19 @@ struct tk_frame {
 /* Frees f's pixels and zeroes f; f may be NULL or already released. */
 void tk_frame_release(struct tk_frame *f);
 
+/*
+ * Where capture_rows() hands the screen over, stripe by stripe. begin()
+ * comes once with the size, then rows() with the rows top to bottom, each
+ * time the next n of them (packed RGB, stride bytes apart, valid during
+ * the call only). Either returns < 0 to stop the capture (with a sentence
+ * in err), which capture_rows() then returns.
+ */
+struct tk_rows_sink {
+    int (*begin)(void *ud, int width, int height, char *err, size_t errlen);
+    int (*rows)(void *ud, const unsigned char *rgb, int stride, int n, char *err, size_t errlen);
+    void *ud;
+};
+
 /* Which monitors to capture: all (-1) or one index from monitors(). */
 #define TK_MONITOR_ALL (-1)
 
@@ -98,6 +111,14 @@ struct tk_platform {
      */
     int (*capture)(struct tk_platform_ctx *ctx, int monitor, struct tk_frame *ret_frame,
                    char *err, size_t errlen);
+    /*
+     * The same capture handed to sink in stripes as it is read, so that
+     * the whole screen is never in memory at once (the recorder encodes
+     * JPEG as the rows come: capture.h, tk_shot_stream). Counts as a
+     * capture call. NULL when a backend has only capture().
+     */
+    int (*capture_rows)(struct tk_platform_ctx *ctx, int monitor, const struct tk_rows_sink *sink,
+                        char *err, size_t errlen);
 };
 
 /* The backend the build chose for this system (x11.c on Linux). */

@@ -506,11 +506,12 @@ static int image_rows_to_rgb(const XImage *img, int from, int rows, struct tk_fr
 }
 
 /*
- * The screen is read in stripes of STRIPE_ROWS rows, each converted into the
- * frame before the next is read: what a capture holds beside the frame is
- * one stripe (1 MB at 1920 pixels across, 32 bits a pixel), not a second
- * copy of the screen (8 MB at 1920x1080). A stripe costs a round trip to
- * the server; nine of them for 1080 rows.
+ * The screen is read in stripes of STRIPE_ROWS rows, each converted and
+ * handed on before the next is read: what a capture holds is one stripe
+ * (480 KB at 1920 pixels across, 32 bits a pixel, and 360 KB of it as RGB),
+ * not a copy of the screen (8 MB at 1920x1080). With capture_rows() the
+ * recorder encodes the rows as they come, so no frame exists at all. A
+ * stripe costs a round trip to the server: 17 of them for 1080 rows.
  *
  * The stripe goes through a shared-memory segment: one copy inside the
  * server instead of the pixels through the socket. It is removed
@@ -523,7 +524,7 @@ static int image_rows_to_rgb(const XImage *img, int from, int rows, struct tk_fr
  * again, and is given back by the next drain() or idle_ms() after that:
  * with screenshots minutes apart, nothing of them stays resident.
  */
-#define STRIPE_ROWS 128
+#define STRIPE_ROWS 64
 #define CAPTURE_LINGER_MS 5000
 
 static void shm_release(struct tk_platform_ctx *ctx)
@@ -647,21 +648,24 @@ static int stripe_plain(struct tk_platform_ctx *ctx, int x, int y, int w, int ro
 }
 
 /*
- * Reads the rectangle stripe by stripe into a new RGB frame. The last
- * stripe overlaps the one before when the height is not a multiple of
- * STRIPE_ROWS, so every stripe (and the shared segment) has one size.
+ * Reads the rectangle stripe by stripe, converting each into RGB rows for
+ * sink. The last stripe overlaps the one before when the height is not a
+ * multiple of STRIPE_ROWS, so every stripe (and the shared segment) has one
+ * size; only its new rows are handed over.
  */
-static int grab(struct tk_platform_ctx *ctx, int x, int y, int w, int h,
-                struct tk_frame *ret_frame, char *err, size_t errlen)
+static int grab_rows(struct tk_platform_ctx *ctx, int x, int y, int w, int h,
+                     const struct tk_rows_sink *sink, char *err, size_t errlen)
 {
-    struct tk_frame f = {.width = w, .height = h, .stride = w * 3};
     int rows = h < STRIPE_ROWS ? h : STRIPE_ROWS;
-    int rc = 0;
+    struct tk_frame stripe = {.width = w, .height = rows, .stride = w * 3};
+    int rc;
 
-    f.rgb = xmalloc((size_t)f.stride * f.height);
-    prefault(f.rgb, (size_t)f.stride * f.height, MADV_POPULATE_WRITE);
+    if ((rc = sink->begin(sink->ud, w, h, err, errlen)) < 0)
+        return rc;
+    stripe.rgb = xmalloc((size_t)stripe.stride * rows);
     for (int top = 0; top < h && rc == 0; top += rows) {
         int sy = top + rows <= h ? top : h - rows; /* the stripe read */
+        int fresh = rows - (top - sy);             /* its rows not handed over yet */
         XImage *img = NULL;
         bool plain = !ctx->have_shm;
 
@@ -675,23 +679,56 @@ static int grab(struct tk_platform_ctx *ctx, int x, int y, int w, int h,
         if (plain)
             rc = stripe_plain(ctx, x, y + sy, w, rows, &img, err, errlen);
         if (rc == 0)
-            rc = image_rows_to_rgb(img, top - sy, rows - (top - sy), &f, top, err, errlen);
+            rc = image_rows_to_rgb(img, top - sy, fresh, &stripe, 0, err, errlen);
         if (plain && img)
             XDestroyImage(img);
+        if (rc == 0)
+            rc = sink->rows(sink->ud, stripe.rgb, stripe.stride, fresh, err, errlen);
     }
-    if (rc < 0) {
-        tk_frame_release(&f);
-        return rc;
-    }
-    *ret_frame = f;
+    tk_frame_release(&stripe);
+    return rc;
+}
+
+/* A sink that keeps the rows as a whole frame, for capture(). */
+struct frame_fill {
+    struct tk_frame f;
+    int filled;
+};
+
+static int fill_begin(void *ud, int width, int height, char *err, size_t errlen)
+{
+    struct tk_frame *f = &((struct frame_fill *)ud)->f;
+
+    f->width = width;
+    f->height = height;
+    f->stride = width * 3;
+    f->rgb = xmalloc((size_t)f->stride * height);
+    prefault(f->rgb, (size_t)f->stride * height, MADV_POPULATE_WRITE);
     return 0;
 }
 
-static int x11_capture(struct tk_platform_ctx *ctx, int monitor, struct tk_frame *ret_frame,
-                       char *err, size_t errlen)
+static int fill_rows(void *ud, const unsigned char *rgb, int stride, int n, char *err,
+                     size_t errlen)
+{
+    struct frame_fill *ff = ud;
+
+    for (int i = 0; i < n; i++)
+        memcpy(ff->f.rgb + (size_t)(ff->filled + i) * ff->f.stride, rgb + (size_t)i * stride,
+               (size_t)ff->f.width * 3);
+    ff->filled += n;
+    return 0;
+}
+
+/*
+ * The rectangle to capture: the chosen monitor, or the bounding box of
+ * all, inside the root window. Counts the call (the privacy tests read the
+ * count). 0, or < 0 with err.
+ */
+static int capture_rect(struct tk_platform_ctx *ctx, int monitor, int *ret_x, int *ret_y,
+                        int *ret_w, int *ret_h, char *err, size_t errlen)
 {
     struct tk_monitor mon[TK_MAX_MONITORS];
-    int n, x0, y0, x1, y1, sw, sh, rc;
+    int n, x0, y0, x1, y1, sw, sh;
 
     __atomic_add_fetch(&capture_calls, 1, __ATOMIC_SEQ_CST);
     if (connection_lost(ctx)) {
@@ -738,10 +775,39 @@ static int x11_capture(struct tk_platform_ctx *ctx, int monitor, struct tk_frame
         snprintf(err, errlen, "cannot capture the screen: %dx%d is too large", x1 - x0, y1 - y0);
         return -EINVAL;
     }
-    rc = grab(ctx, x0, y0, x1 - x0, y1 - y0, ret_frame, err, errlen);
+    *ret_x = x0;
+    *ret_y = y0;
+    *ret_w = x1 - x0;
+    *ret_h = y1 - y0;
+    return 0;
+}
+
+static int x11_capture_rows(struct tk_platform_ctx *ctx, int monitor,
+                            const struct tk_rows_sink *sink, char *err, size_t errlen)
+{
+    int x, y, w, h, rc;
+
+    if ((rc = capture_rect(ctx, monitor, &x, &y, &w, &h, err, errlen)) < 0)
+        return rc;
+    rc = grab_rows(ctx, x, y, w, h, sink, err, errlen);
     ctx->captured = true;
     ctx->last_capture_ms = mono_ms();
     return rc;
+}
+
+static int x11_capture(struct tk_platform_ctx *ctx, int monitor, struct tk_frame *ret_frame,
+                       char *err, size_t errlen)
+{
+    struct frame_fill ff = {0};
+    struct tk_rows_sink sink = {.begin = fill_begin, .rows = fill_rows, .ud = &ff};
+    int rc = x11_capture_rows(ctx, monitor, &sink, err, errlen);
+
+    if (rc < 0) {
+        tk_frame_release(&ff.f);
+        return rc;
+    }
+    *ret_frame = ff.f;
+    return 0;
 }
 
 const struct tk_platform tk_platform_native = {
@@ -753,4 +819,5 @@ const struct tk_platform tk_platform_native = {
     .idle_ms = x11_idle_ms,
     .monitors = x11_monitors,
     .capture = x11_capture,
+    .capture_rows = x11_capture_rows,
 };

@@ -100,6 +100,8 @@ struct tk_transport_cfg {
 
 struct tk_transport {
     const char *name;
+    /* How often a quiet uploader reads the totals again (0: TK_TOTALS_EVERY_MS, uploader.h). */
+    int totals_every_ms;
     /* A context for the passes of one uploader; j is that uploader's own journal connection. */
     int (*open)(const struct tk_transport_cfg *cfg, struct tk_journal *j, void **ret_ctx,
                 char *err, size_t errlen);

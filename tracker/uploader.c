@@ -1,7 +1,7 @@
 /*
  * The upload thread: decides when a pass runs (at once when kicked, after a
  * backoff with jitter when the server was out of reach, every
- * TK_TOTALS_EVERY_MS otherwise) and keeps the status the engine shows. The
+ * TK_TOTALS_EVERY_MS, or the transport's own period, otherwise) and keeps the status the engine shows. The
  * pass itself runs through a transport (tracker/transport.h): libcurl on
  * this thread, or a helper process. Not for: deciding what is recorded.
  */
@@ -272,7 +272,9 @@ int tk_uploader_start(struct tk_journal *j, const struct tk_uploader_opts *o,
     u->account = xstrdup(o->account ? o->account : "");
     u->backoff_min_ms = o->backoff_min_ms > 0 ? o->backoff_min_ms : TK_BACKOFF_MIN_MS;
     u->backoff_max_ms = o->backoff_max_ms > 0 ? o->backoff_max_ms : TK_BACKOFF_MAX_MS;
-    u->totals_every_ms = o->totals_every_ms > 0 ? o->totals_every_ms : TK_TOTALS_EVERY_MS;
+    u->totals_every_ms = o->totals_every_ms > 0             ? o->totals_every_ms
+                         : u->transport->totals_every_ms > 0 ? u->transport->totals_every_ms
+                                                             : TK_TOTALS_EVERY_MS;
     u->notify = o->notify;
     u->userdata = o->userdata;
     u->st.weekly_limit_s = -1;

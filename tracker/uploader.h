@@ -29,7 +29,10 @@
 
 #define TK_BACKOFF_MIN_MS 1000
 #define TK_BACKOFF_MAX_MS 30000
-/* How often the totals are read again while nothing else happens. */
+/*
+ * How often the totals are read again while nothing else happens, unless
+ * the transport says otherwise (a helper process costs more than a request).
+ */
 #define TK_TOTALS_EVERY_MS 60000
 
 struct tk_uploader_opts {
@@ -40,7 +43,7 @@ struct tk_uploader_opts {
     const char *account; /* upload only this account's segments */
     int backoff_min_ms;  /* 0: TK_BACKOFF_MIN_MS */
     int backoff_max_ms;  /* 0: TK_BACKOFF_MAX_MS */
-    int totals_every_ms; /* 0: TK_TOTALS_EVERY_MS */
+    int totals_every_ms; /* 0: the transport's totals_every_ms, else TK_TOTALS_EVERY_MS */
     void (*notify)(void *userdata);
     void *userdata;
 };

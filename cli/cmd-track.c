@@ -57,7 +57,7 @@ static const char usage[] =
     "  blur                                true: blur screenshots (false)\n"
     "  data_dir                            the local queue's folder ($XDG_DATA_HOME/stint)\n";
 
-
+/* "90", "90s", "25m", "1h30m", "2h5m10s" → seconds; -1 when malformed or over a week. */
 static long long parse_duration(const char *s)
 {
     long long total = 0, n = -1;
@@ -93,7 +93,6 @@ static long long parse_duration(const char *s)
     return total > 0 && total <= MAX_FOR_S ? total : -1;
 }
 
-
 /* This binary's own path, for the recorder to run as the helper; NULL when unknown. */
 static char *self_path(void)
 {
@@ -103,6 +102,9 @@ static char *self_path(void)
     if (n <= 0)
         return NULL;
     buf[n] = '\0';
+    /* Replaced by an upgrade meanwhile: the new file at that path is the helper to run. */
+    if (n > 10 && strcmp(buf + n - 10, " (deleted)") == 0)
+        buf[n - 10] = '\0';
     return xstrdup(buf);
 }
 

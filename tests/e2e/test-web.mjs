@@ -395,6 +395,8 @@ test('the client signs in and sees the freelancer’s diary in the freelancer’
   W.c = await newSession('client', { timezoneId: 'America/New_York' });
   const { page } = W.c;
   await signIn(page, W.client);
+  // The cards come after the heading, all at once, when /contracts has answered.
+  await page.waitForSelector('.contract-card');
   eq(await page.locator('.contract-card').count(), 2, 'two contracts');
   await page.locator('.contract-card', { hasText: 'Landing page redesign' }).getByRole('link', { name: 'Work Diary' }).click();
   await page.waitForSelector('.seg');

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "lib/str.h"
 #include "tracker/journal.h"
 #include "tracker/upload-pass.h"
 
@@ -28,31 +29,6 @@ static const char usage[] =
     "\n"
     "The tracker's upload helper, run by 'stint track'; not meant to be run by hand.\n"
     "Reads the token on stdin and writes JSON lines on stdout.\n";
-
-/* The first line of stdin, at most TOKEN_MAX bytes; NULL when there is none. */
-static char *read_token(void)
-{
-    char *buf = malloc(TOKEN_MAX + 2);
-    size_t used = 0;
-
-    if (!buf)
-        return NULL;
-    while (used < TOKEN_MAX + 1) {
-        ssize_t n = read(STDIN_FILENO, buf + used, TOKEN_MAX + 1 - used);
-        if (n <= 0)
-            break;
-        used += (size_t)n;
-        if (memchr(buf, '\n', used))
-            break;
-    }
-    buf[used] = '\0';
-    buf[strcspn(buf, "\n")] = '\0';
-    if (!buf[0] || strlen(buf) > TOKEN_MAX) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
 
 static int run(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -110,7 +86,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         return cli_usage_error(&cmd_upload, "unexpected argument '%s'", argv[optind]);
     if (!server || (!start && (!account || !dir)) || strlen(start ? start : "") > 36)
         return cli_usage_error(&cmd_upload, "--server with --start, or with --account and --dir");
-    token = read_token();
+    token = st_read_secret_line(STDIN_FILENO, TOKEN_MAX);
     if (!token) {
         fprintf(stderr, "stint: _upload: no token on stdin\n");
         return CLI_USAGE;

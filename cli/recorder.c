@@ -34,6 +34,7 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "cli/zone.h"
+#include "lib/str.h"
 #include "lib/tz.h"
 #include "lib/xalloc.h"
 #include "tracker/engine.h"
@@ -326,30 +327,6 @@ static void flush(struct track *t)
                st.refused == 1 ? " was" : "s were");
 }
 
-/* The token from the pipe `stint track` left open: its first line, at most TOKEN_MAX bytes. */
-static char *read_token(int fd)
-{
-    char *buf = xmalloc(TOKEN_MAX + 2);
-    size_t used = 0;
-
-    while (used < TOKEN_MAX + 1) {
-        ssize_t n = read(fd, buf + used, TOKEN_MAX + 1 - used);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        used += (size_t)n;
-    }
-    close(fd);
-    buf[used] = '\0';
-    buf[strcspn(buf, "\n")] = '\0';
-    if (!buf[0] || used > TOKEN_MAX) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
-
 static int bad_arguments(const char *what)
 {
     fprintf(stderr, "stint-recorder: %s (run 'stint track' instead)\n", what);
@@ -448,7 +425,8 @@ int main(int argc, char **argv)
     }
     if (optind < argc || !server || !account || !helper || token_fd < 0 || !contract)
         return bad_arguments("--server, --account, --helper, --token-fd and --contract are needed");
-    token = read_token(token_fd);
+    token = st_read_secret_line(token_fd, TOKEN_MAX);
+    close(token_fd);
     if (!token)
         return bad_arguments("no token on --token-fd");
     if (tk_settings_load(&set, err, sizeof(err)) < 0) {

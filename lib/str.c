@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/xalloc.h"
 
@@ -112,4 +113,29 @@ size_t st_capbuf_write(char *ptr, size_t size, size_t nmemb, void *userdata)
     size_t n = size * nmemb;
 
     return st_capbuf_add(userdata, ptr, n) < 0 ? 0 : n;
+}
+
+char *st_read_secret_line(int fd, size_t max)
+{
+    char *buf = xmalloc(max + 2);
+    size_t used = 0, line;
+
+    /* Read to the end (or one byte past max): a sender's close is the boundary, not a newline. */
+    while (used < max + 1) {
+        ssize_t n = read(fd, buf + used, max + 1 - used);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        used += (size_t)n;
+    }
+    buf[used] = '\0';
+    line = strcspn(buf, "\n");
+    if (line == 0 || line > max) {
+        explicit_bzero(buf, used);
+        free(buf);
+        return NULL;
+    }
+    buf[line] = '\0';
+    return buf;
 }

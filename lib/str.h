@@ -46,4 +46,11 @@ size_t st_capbuf_write(char *ptr, size_t size, size_t nmemb, void *userdata);
 /* mkdir -p: creates dir and its missing parents, mode 0700; 0 or -errno. */
 int st_mkdir_p(const char *dir);
 
+/*
+ * A secret handed over on a descriptor (a token on a pipe): the first line
+ * of what fd gives until its end, at most max bytes. Newly allocated, or
+ * NULL when it is empty, longer than max, or unreadable. Does not close fd.
+ */
+char *st_read_secret_line(int fd, size_t max);
+
 #endif

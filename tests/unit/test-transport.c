@@ -8,7 +8,8 @@
  * that is not ours, an endless line or anything after its outcome ends the
  * pass as "offline" with a sentence for the user, never a crash or a hang;
  * cancelling kills a helper that hangs; a start's answers make the round
- * trip through tk_helper_write_start and tk_helper_read_start.
+ * trip through tk_helper_write_start and tk_helper_read_start; the token
+ * is read back from a pipe whole, capped, and refused when empty.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/str.h"
 #include "lib/xalloc.h"
 #include "tracker/transport.h"
 
@@ -415,6 +417,48 @@ static void test_start_round_trip(void **state)
     free(line);
 }
 
+/* What a pipe holds, read back as the recorder and the helper read their token. */
+static char *secret_from(const char *text, size_t len, size_t max)
+{
+    int p[2];
+    char *got;
+
+    assert_int_equal(pipe(p), 0);
+    assert_int_equal(write(p[1], text, len), (ssize_t)len);
+    close(p[1]);
+    got = st_read_secret_line(p[0], max);
+    close(p[0]);
+    return got;
+}
+
+/* The token handover: the first line, capped; empty or too long is refused. */
+static void test_secret_line(void **state)
+{
+    char *got, *big = xmalloc(70);
+
+    got = secret_from(TOKEN "\n", strlen(TOKEN) + 1, 4096);
+    assert_string_equal(got, TOKEN);
+    free(got);
+    got = secret_from(TOKEN, strlen(TOKEN), 4096); /* no newline: the end is the boundary */
+    assert_string_equal(got, TOKEN);
+    free(got);
+    got = secret_from("first\nsecond\n", 13, 4096);
+    assert_string_equal(got, "first");
+    free(got);
+    assert_null(secret_from("", 0, 4096));
+    assert_null(secret_from("\n" TOKEN "\n", strlen(TOKEN) + 2, 4096));
+    /* Exactly the cap fits; one more byte does not, newline or not. */
+    memset(big, 'a', 64);
+    big[64] = '\n';
+    got = secret_from(big, 65, 64);
+    assert_non_null(got);
+    assert_int_equal(strlen(got), 64);
+    free(got);
+    assert_null(secret_from(big, 64, 63));
+    assert_null(secret_from(big, 65, 63));
+    free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +470,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_helper_is_said, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_kills_a_hanging_helper, setup, teardown),
         cmocka_unit_test_setup_teardown(test_start_round_trip, setup, teardown),
+        cmocka_unit_test(test_secret_line),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,9 +1,10 @@
 /*
  * The upload thread: decides when a pass runs (at once when kicked, after a
- * backoff with jitter when the server was out of reach, every
- * TK_TOTALS_EVERY_MS, or the transport's own period, otherwise) and keeps the status the engine shows. The
- * pass itself runs through a transport (tracker/transport.h): libcurl on
- * this thread, or a helper process. Not for: deciding what is recorded.
+ * backoff with jitter when the server was out of reach, else once a period:
+ * the transport's, or TK_TOTALS_EVERY_MS) and keeps the status the engine
+ * shows. The pass itself runs through a transport (tracker/transport.h):
+ * libcurl on this thread, or a helper process. Not for: deciding what is
+ * recorded.
  */
 #include "tracker/uploader.h"
 

@@ -254,9 +254,15 @@ def test_kill9_recovery():
     r = fl.cli("sync")
     eq(r.returncode, 0, (r.stdout, r.stderr, fl.cli("status", "--json").stdout, rows))
     segs = {s["id"]: s for s in fl.diary()}
-    eq(sorted(segs), sorted(durable), "the journal's segments, each once")
+    # Every segment with durable time arrives, once. A segment opened at a slot boundary
+    # just before the kill has no durable bucket yet: no time, so nothing to upload
+    # (recovery drops it); one with under a second may round to nothing too.
+    must = {i for i, ms in durable.items() if ms >= 1000}
+    assert must <= set(segs) <= set(durable), ("the journal's segments, each once", sorted(segs),
+                                               durable)
     for seg_id, ms in durable.items():
-        assert segs[seg_id]["tracked_s"] >= round(ms / 1000) - 1, (segs[seg_id], ms)
+        if seg_id in segs:
+            assert segs[seg_id]["tracked_s"] >= round(ms / 1000) - 1, (segs[seg_id], ms)
     tracked = sum(s["tracked_s"] for s in segs.values())
     # Lost: at most the open bucket (and the moment between the last read and the kill).
     lost = (killed_at - since) - tracked
@@ -278,7 +284,7 @@ def test_kill9_recovery():
     eq(len({s["start"] for s in segs2.values()}), len(segs2), "one segment per slot")
     total2 = sum(s["tracked_s"] for s in segs2.values())
     assert tracked + 3 <= total2 <= tracked + 5, (tracked, segs2)
-    if same_slot and slot_of(time.time()) == open_start:
+    if same_slot and slot_of(time.time()) == open_start and open_id in segs:
         eq(sorted(segs2), sorted(segs), "the open segment extended, no new one")
 
 

@@ -16,20 +16,6 @@
 #include "server/server.h"
 #include "server/store.h"
 
-/* Replies for an error of rooms.h / messages.h. */
-static void reply_err(struct http_resp *resp, int r, const char *why)
-{
-    if (r == -ENOENT)
-        http_reply_not_found(resp);
-    else if (r == -EPERM)
-        http_reply_error(resp, 403, "forbidden", "%s", why[0] ? why : "not allowed");
-    else if (r == -EBUSY)
-        http_reply_error(resp, 409, "conflict", "%s", why[0] ? why : "conflict");
-    else if (r == -EINVAL)
-        http_reply_error(resp, 400, "invalid_argument", "%s", why[0] ? why : "invalid request");
-    else
-        http_reply_store_error(resp, r);
-}
 
 /* The "limit" query parameter: 1..MESSAGE_PAGE_MAX, def when absent; -1 when invalid. */
 static int query_limit(struct http_req *req, int def)
@@ -84,7 +70,7 @@ void api_messages_list(struct http_req *req, struct http_resp *resp)
     mc.before = http_query(req, "before");
     r = store_read(req->srv->store, list_fn, &mc);
     if (r < 0)
-        reply_err(resp, r, mc.why);
+        api_reply_room_error(resp, r, mc.why);
     else
         http_reply_json(resp, 200, mc.out);
 }
@@ -130,7 +116,7 @@ void api_messages_create(struct http_req *req, struct http_resp *resp)
     r = store_write(req->srv->store, create_fn, &mc);
     if (r < 0) {
         json_decref(mc.out); /* built before a commit that then failed */
-        reply_err(resp, r, mc.why);
+        api_reply_room_error(resp, r, mc.why);
         goto out;
     }
     hub_notify(req->srv->hub);
@@ -161,7 +147,7 @@ void api_messages_patch(struct http_req *req, struct http_resp *resp)
     r = store_write(req->srv->store, edit_fn, &mc);
     if (r < 0) {
         json_decref(mc.out);
-        reply_err(resp, r, mc.why);
+        api_reply_room_error(resp, r, mc.why);
     } else {
         hub_notify(req->srv->hub);
         http_reply_json(resp, 200, json_pack("{s:o}", "message", mc.out));
@@ -182,7 +168,7 @@ void api_messages_delete(struct http_req *req, struct http_resp *resp)
     int r = store_write(req->srv->store, delete_fn, &mc);
 
     if (r < 0) {
-        reply_err(resp, r, mc.why);
+        api_reply_room_error(resp, r, mc.why);
         return;
     }
     hub_notify(req->srv->hub);
@@ -216,7 +202,7 @@ void api_search(struct http_req *req, struct http_resp *resp)
     }
     r = store_read(req->srv->store, search_fn, &mc);
     if (r < 0)
-        reply_err(resp, r, mc.why);
+        api_reply_room_error(resp, r, mc.why);
     else
         http_reply_json(resp, 200, mc.out);
 }

@@ -15,8 +15,8 @@
 #include "server/server.h"
 #include "server/store.h"
 
-/* Replies for an error of rooms.h / messages.h. */
-static void reply_err(struct http_resp *resp, int r, const char *why)
+/* api.h */
+void api_reply_room_error(struct http_resp *resp, int r, const char *why)
 {
     if (r == -ENOENT)
         http_reply_not_found(resp);
@@ -75,7 +75,7 @@ static void do_room(struct http_req *req, struct http_resp *resp, struct room_ct
               : store_read(req->srv->store, run_room, rc);
     if (r < 0) {
         json_decref(rc->out); /* built before a commit that then failed */
-        reply_err(resp, r, rc->why);
+        api_reply_room_error(resp, r, rc->why);
         return;
     }
     if (write)
@@ -98,7 +98,7 @@ void api_rooms_list(struct http_req *req, struct http_resp *resp)
     int r = store_read(req->srv->store, list_rooms, &rc);
 
     if (r < 0)
-        reply_err(resp, r, "");
+        api_reply_room_error(resp, r, "");
     else
         http_reply_json(resp, 200, rc.out);
 }
@@ -143,7 +143,7 @@ void api_rooms_create(struct http_req *req, struct http_resp *resp)
     r = store_write(req->srv->store, create_room, &rc);
     if (r < 0) {
         json_decref(rc.out);
-        reply_err(resp, r, rc.why);
+        api_reply_room_error(resp, r, rc.why);
         goto out;
     }
     hub_notify(req->srv->hub);

@@ -61,6 +61,12 @@ void api_admin_billing(struct http_req *req, struct http_resp *resp);
 void api_admin_charge(struct http_req *req, struct http_resp *resp);
 
 /* api-rooms.c */
+/*
+ * Replies for an error of rooms.h / messages.h: 404 (a room one is not in
+ * looks like none), 403, 409 and 400 with the module's sentence, else the
+ * store's error. Shared by api-rooms.c and api-messages.c.
+ */
+void api_reply_room_error(struct http_resp *resp, int r, const char *why);
 void api_rooms_list(struct http_req *req, struct http_resp *resp);
 void api_rooms_create(struct http_req *req, struct http_resp *resp);
 void api_rooms_get(struct http_req *req, struct http_resp *resp);

@@ -10,7 +10,6 @@
 #include "server/messages.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,17 +27,6 @@
     "m.id, m.room_id, m.author_id, u.name, m.text, m.reply_to, m.created_at, m.edited_at,"         \
     " m.deleted, m.seq"
 
-static int refuse(int err, char why[ROOM_WHY_LEN], const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int refuse(int err, char why[ROOM_WHY_LEN], const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(why, ROOM_WHY_LEN, fmt, ap);
-    va_end(ap);
-    return err;
-}
 
 /* The message object of the row st is on (columns MSG_COLS). */
 static int row_to_json(struct store_tx *tx, struct store_stmt *st, json_t **ret_json)
@@ -122,17 +110,17 @@ static int check_files(struct store_tx *tx, json_t *file_ids, const char *author
         int r;
 
         if (!id)
-            return refuse(-EINVAL, why, "'file_ids' must hold file ids");
+            return room_refuse(-EINVAL, why, "'file_ids' must hold file ids");
         for (j = 0; j < i; j++)
             if (strcmp(json_string_value(json_array_get(file_ids, j)), id) == 0)
-                return refuse(-EINVAL, why, "file '%.40s' is listed twice", id);
+                return room_refuse(-EINVAL, why, "file '%.40s' is listed twice", id);
         st = store_prepare(tx, "SELECT 1 FROM files WHERE id = ? AND uploader_id = ?");
         store_bind_text(st, 1, id);
         store_bind_text(st, 2, author_id);
         if ((r = store_step(st)) < 0)
             return r;
         if (r == 0)
-            return refuse(-EINVAL, why, "file '%.40s' is not one you uploaded", id);
+            return room_refuse(-EINVAL, why, "file '%.40s' is not one you uploaded", id);
     }
     return 0;
 }
@@ -149,11 +137,11 @@ int messages_post(struct store_tx *tx, const struct room *r, const struct messag
     int rc;
 
     if (r->archived)
-        return refuse(-EBUSY, ret_why, "the room is archived");
+        return room_refuse(-EBUSY, ret_why, "the room is archived");
     if (nfiles > MESSAGE_FILES_MAX)
-        return refuse(-EINVAL, ret_why, "at most %d 'file_ids'", MESSAGE_FILES_MAX);
+        return room_refuse(-EINVAL, ret_why, "at most %d 'file_ids'", MESSAGE_FILES_MAX);
     if (!m->text[0] && nfiles == 0)
-        return refuse(-EINVAL, ret_why, "'text' may be empty only when files are attached");
+        return room_refuse(-EINVAL, ret_why, "'text' may be empty only when files are attached");
     if (m->reply_to) {
         st = store_prepare(tx, "SELECT 1 FROM messages WHERE id = ? AND room_id = ?");
         store_bind_text(st, 1, m->reply_to);
@@ -161,7 +149,7 @@ int messages_post(struct store_tx *tx, const struct room *r, const struct messag
         if ((rc = store_step(st)) < 0)
             return rc;
         if (rc == 0)
-            return refuse(-EINVAL, ret_why, "'reply_to' is not a message of this room");
+            return room_refuse(-EINVAL, ret_why, "'reply_to' is not a message of this room");
     }
     if (m->file_ids && (rc = check_files(tx, m->file_ids, m->author_id, ret_why)) < 0)
         return rc;
@@ -259,13 +247,13 @@ int messages_edit(struct store_tx *tx, const char *id, const char *user_id, cons
     if ((r = load_state(tx, id, user_id, &s)) < 0)
         return r;
     if (!s.mine)
-        return refuse(-EPERM, ret_why, "only the author edits a message");
+        return room_refuse(-EPERM, ret_why, "only the author edits a message");
     if (s.deleted)
-        return refuse(-EBUSY, ret_why, "the message was deleted");
+        return room_refuse(-EBUSY, ret_why, "the message was deleted");
     if (s.archived)
-        return refuse(-EBUSY, ret_why, "the room is archived");
+        return room_refuse(-EBUSY, ret_why, "the room is archived");
     if (!text[0] && s.nfiles == 0)
-        return refuse(-EINVAL, ret_why, "'text' may be empty only when files are attached");
+        return room_refuse(-EINVAL, ret_why, "'text' may be empty only when files are attached");
     st = store_prepare(tx, "UPDATE messages SET text = ?, edited_at = ? WHERE id = ?");
     store_bind_text(st, 1, text);
     store_bind_int(st, 2, now);
@@ -285,7 +273,7 @@ int messages_delete(struct store_tx *tx, const char *id, const char *user_id, in
     if ((r = load_state(tx, id, user_id, &s)) < 0)
         return r;
     if (!s.mine)
-        return refuse(-EPERM, ret_why, "only the author deletes a message");
+        return room_refuse(-EPERM, ret_why, "only the author deletes a message");
     if (s.deleted)
         return 0;
     /* The words go (search and the FTS index forget them); the place stays. */
@@ -311,7 +299,7 @@ int messages_page(struct store_tx *tx, const char *room_id, const char *before, 
         if ((r = store_step(st)) < 0)
             return r;
         if (r == 0)
-            return refuse(-EINVAL, ret_why, "'before' is not a message of this room");
+            return room_refuse(-EINVAL, ret_why, "'before' is not a message of this room");
         before_seq = store_col_int(st, 0);
     }
     /* One more than asked: whether an older page exists. */
@@ -407,7 +395,7 @@ int messages_search(struct store_tx *tx, const char *user_id, const char *q, int
     int r;
 
     if (!match)
-        return refuse(-EINVAL, ret_why, "'q' holds no word to search for");
+        return room_refuse(-EINVAL, ret_why, "'q' holds no word to search for");
     st = store_prepare(tx, "SELECT " MSG_COLS " FROM messages_fts"
                            " JOIN messages m ON m.seq = messages_fts.rowid"
                            " JOIN users u ON u.id = m.author_id"

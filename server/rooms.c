@@ -23,10 +23,7 @@ static void copy(char *dst, size_t n, const char *src)
     snprintf(dst, n, "%s", src ? src : "");
 }
 
-/* Refuses with err (-EPERM, -EBUSY or -EINVAL) and the sentence to show. */
-static int refuse(int err, char why[ROOM_WHY_LEN], const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int refuse(int err, char why[ROOM_WHY_LEN], const char *fmt, ...)
+int room_refuse(int err, char why[ROOM_WHY_LEN], const char *fmt, ...)
 {
     va_list ap;
 
@@ -297,7 +294,7 @@ int rooms_create_group(struct store_tx *tx, const char *creator, const char *tit
     copy(r.title, sizeof(r.title), title);
     copy(r.my_role, sizeof(r.my_role), "owner");
     if (json_array_size(member_ids) > ROOM_MEMBER_IDS_MAX)
-        return refuse(-EINVAL, ret_why, "at most %d 'member_ids'", ROOM_MEMBER_IDS_MAX);
+        return room_refuse(-EINVAL, ret_why, "at most %d 'member_ids'", ROOM_MEMBER_IDS_MAX);
     if ((rc = insert_room(tx, &r, creator)) < 0 ||
         (rc = insert_member(tx, r.id, creator, "owner", now)) < 0)
         return rc;
@@ -305,7 +302,7 @@ int rooms_create_group(struct store_tx *tx, const char *creator, const char *tit
         const char *uid = json_string_value(v);
         char role[16];
         if (!uid)
-            return refuse(-EINVAL, ret_why, "'member_ids' must hold user ids");
+            return room_refuse(-EINVAL, ret_why, "'member_ids' must hold user ids");
         if ((rc = role_of(tx, r.id, uid, role)) == 0)
             continue; /* the creator, or an id listed twice */
         if (rc != -ENOENT)
@@ -313,7 +310,7 @@ int rooms_create_group(struct store_tx *tx, const char *creator, const char *tit
         if ((rc = rooms_share_contract(tx, creator, uid)) < 0)
             return rc;
         if (rc == 0)
-            return refuse(-EPERM, ret_why, "you may add only people you share a contract with");
+            return room_refuse(-EPERM, ret_why, "you may add only people you share a contract with");
         if ((rc = insert_member(tx, r.id, uid, "member", now)) < 0)
             return rc;
     }
@@ -330,7 +327,7 @@ int rooms_update(struct store_tx *tx, struct room *r, const char *title, int arc
     int rc;
 
     if (is_group(r) && !is_admin_or_owner(r->my_role))
-        return refuse(-EPERM, ret_why, "only the room's owner and admins change it");
+        return room_refuse(-EPERM, ret_why, "only the room's owner and admins change it");
     if (title)
         copy(r->title, sizeof(r->title), title);
     if (archived >= 0)
@@ -366,36 +363,36 @@ int rooms_set_member(struct store_tx *tx, struct room *r, const char *actor, con
     int rc;
 
     if (strcmp(role, "member") != 0 && !is_admin_or_owner(role))
-        return refuse(-EINVAL, ret_why, "'role' must be \"member\", \"admin\" or \"owner\"");
+        return room_refuse(-EINVAL, ret_why, "'role' must be \"member\", \"admin\" or \"owner\"");
     if (!is_group(r))
-        return refuse(-EBUSY, ret_why, "the members of a contract's room are its two parties");
+        return room_refuse(-EBUSY, ret_why, "the members of a contract's room are its two parties");
     if (!is_admin_or_owner(r->my_role))
-        return refuse(-EPERM, ret_why, "only the room's owner and admins add members");
+        return room_refuse(-EPERM, ret_why, "only the room's owner and admins add members");
     rc = role_of(tx, r->id, user_id, current);
     if (rc < 0 && rc != -ENOENT)
         return rc;
     if (rc == 0) {
         /* A present member: a change of role, the owner's alone. */
         if (!is_owner(r))
-            return refuse(-EPERM, ret_why, "only the room's owner changes roles");
+            return room_refuse(-EPERM, ret_why, "only the room's owner changes roles");
         if (strcmp(user_id, actor) == 0) {
             if (strcmp(role, "owner") == 0)
                 return 0; /* nothing changes */
-            return refuse(-EBUSY, ret_why, "the owner stays owner until they hand the room over");
+            return room_refuse(-EBUSY, ret_why, "the owner stays owner until they hand the room over");
         }
         if ((rc = set_role(tx, r->id, user_id, role)) < 0)
             return rc;
     } else {
         if (!is_owner(r) && strcmp(role, "member") != 0)
-            return refuse(-EPERM, ret_why, "only the room's owner makes admins");
+            return room_refuse(-EPERM, ret_why, "only the room's owner makes admins");
         if ((rc = count_members(tx, r->id, &n)) < 0)
             return rc;
         if (n >= ROOM_MEMBERS_MAX)
-            return refuse(-EBUSY, ret_why, "a room holds at most %d members", ROOM_MEMBERS_MAX);
+            return room_refuse(-EBUSY, ret_why, "a room holds at most %d members", ROOM_MEMBERS_MAX);
         if ((rc = rooms_share_contract(tx, actor, user_id)) < 0)
             return rc;
         if (rc == 0)
-            return refuse(-EPERM, ret_why, "you may add only people you share a contract with");
+            return room_refuse(-EPERM, ret_why, "you may add only people you share a contract with");
         if ((rc = insert_member(tx, r->id, user_id, role, now)) < 0)
             return rc;
     }
@@ -418,16 +415,16 @@ int rooms_remove_member(struct store_tx *tx, struct room *r, const char *actor, 
     int rc;
 
     if (!is_group(r))
-        return refuse(-EBUSY, ret_why, "the members of a contract's room are its two parties");
+        return room_refuse(-EBUSY, ret_why, "the members of a contract's room are its two parties");
     if ((rc = role_of(tx, r->id, user_id, target)) < 0)
         return rc;
     if (strcmp(user_id, actor) == 0) {
         if (is_owner(r))
-            return refuse(-EBUSY, ret_why, "the owner hands the room over before leaving");
+            return room_refuse(-EBUSY, ret_why, "the owner hands the room over before leaving");
     } else if (!is_admin_or_owner(r->my_role)) {
-        return refuse(-EPERM, ret_why, "only the room's owner and admins remove members");
+        return room_refuse(-EPERM, ret_why, "only the room's owner and admins remove members");
     } else if (!is_owner(r) && is_admin_or_owner(target)) {
-        return refuse(-EPERM, ret_why, "only the room's owner removes an admin");
+        return room_refuse(-EPERM, ret_why, "only the room's owner removes an admin");
     }
     st = store_prepare(tx, "DELETE FROM room_members WHERE room_id = ? AND user_id = ?");
     store_bind_text(st, 1, r->id);
@@ -472,7 +469,7 @@ int rooms_mark_read(struct store_tx *tx, const struct room *r, const char *user_
     if (rc < 0)
         return rc;
     if (rc == 0)
-        return refuse(-EINVAL, ret_why, "'message_id' is not a message of this room");
+        return room_refuse(-EINVAL, ret_why, "'message_id' is not a message of this room");
     seq = store_col_int(st, 0);
     if ((rc = rooms_advance_marker(tx, r->id, user_id, seq)) <= 0)
         return rc;

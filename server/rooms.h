@@ -31,6 +31,13 @@ struct store_tx;
 #define ROOM_ID_MAX (ST_UUID_LEN + 2) /* "c-" + a contract id */
 #define ROOM_WHY_LEN 160
 
+/*
+ * Refuses with err (-EPERM, -EBUSY or -EINVAL) and the sentence to show in
+ * why; returns err. For rooms.c and messages.c, which refuse the same way.
+ */
+int room_refuse(int err, char why[ROOM_WHY_LEN], const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 struct room {
     char id[ROOM_ID_MAX + 1];
     char kind[16]; /* "contract" or "group" */

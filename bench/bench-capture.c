@@ -92,30 +92,19 @@ static int encode(const struct tk_frame *f, const struct tk_encode_opts *o, size
 }
 
 /* The recorder's default: the rows straight into the JPEG stream (no frame). */
-static int stream_begin(void *ud, int width, int height, char *err, size_t errlen)
-{
-    return tk_shot_stream_begin(width, height, 0, (struct tk_shot_stream **)ud, err, errlen);
-}
-
-static int stream_rows(void *ud, const unsigned char *rgb, int stride, int n, char *err,
-                       size_t errlen)
-{
-    return tk_shot_stream_rows(*(struct tk_shot_stream **)ud, rgb, stride, n, err, errlen);
-}
-
 static int streamed(struct tk_platform_ctx *ctx, int monitor, void **bytes, size_t *len)
 {
-    struct tk_shot_stream *s = NULL;
-    struct tk_rows_sink sink = {.begin = stream_begin, .rows = stream_rows, .ud = &s};
+    struct tk_shot_sink sk;
     char err[256] = "";
     bool blank = false;
 
-    if (P->capture_rows(ctx, monitor, &sink, err, sizeof(err)) < 0) {
-        tk_shot_stream_abort(s);
+    tk_shot_sink_init(&sk, 0);
+    if (P->capture_rows(ctx, monitor, &sk.sink, err, sizeof(err)) < 0) {
+        tk_shot_stream_abort(sk.stream);
         fprintf(stderr, "bench-capture: %s\n", err);
         return -1;
     }
-    if (tk_shot_stream_end(s, &blank, bytes, len, err, sizeof(err)) < 0) {
+    if (tk_shot_stream_end(sk.stream, &blank, bytes, len, err, sizeof(err)) < 0) {
         fprintf(stderr, "bench-capture: %s\n", err);
         return -1;
     }

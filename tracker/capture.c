@@ -707,3 +707,22 @@ void tk_shot_stream_abort(struct tk_shot_stream *s)
     free(s->blank.px);
     free(s);
 }
+
+static int sink_begin(void *ud, int width, int height, char *err, size_t errlen)
+{
+    struct tk_shot_sink *sk = ud;
+
+    return tk_shot_stream_begin(width, height, sk->quality, &sk->stream, err, errlen);
+}
+
+static int sink_rows(void *ud, const unsigned char *rgb, int stride, int n, char *err,
+                     size_t errlen)
+{
+    return tk_shot_stream_rows(((struct tk_shot_sink *)ud)->stream, rgb, stride, n, err, errlen);
+}
+
+void tk_shot_sink_init(struct tk_shot_sink *sk, int quality)
+{
+    *sk = (struct tk_shot_sink){
+        .sink = {.begin = sink_begin, .rows = sink_rows, .ud = sk}, .quality = quality};
+}

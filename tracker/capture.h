@@ -114,6 +114,19 @@ int tk_shot_stream_end(struct tk_shot_stream *s, bool *ret_blank, void **ret_byt
                        size_t *ret_len, char *err, size_t errlen);
 void tk_shot_stream_abort(struct tk_shot_stream *s);
 
+/*
+ * The stream as a platform's row sink (platform.h, capture_rows): begin()
+ * starts sk->stream at the capture's size, rows() feeds it. After the
+ * capture, end sk->stream (or abort it when the capture failed; it may
+ * still be NULL).
+ */
+struct tk_shot_sink {
+    struct tk_rows_sink sink;
+    struct tk_shot_stream *stream;
+    int quality;
+};
+void tk_shot_sink_init(struct tk_shot_sink *sk, int quality);
+
 /* Copies src into a new frame (stride = width * 3). */
 void tk_frame_copy(const struct tk_frame *src, struct tk_frame *ret_dst);
 

@@ -211,23 +211,6 @@ static void complete_job(struct tk_recorder *r, bool wait)
     finish_shot(r, r->job_at, rc, rc < 0 ? NULL : bytes, len, err);
 }
 
-/* The platform's stripes go straight into the JPEG stream. */
-static int stream_begin(void *ud, int width, int height, char *err, size_t errlen)
-{
-    struct tk_recorder *r = ((void **)ud)[0];
-    struct tk_shot_stream **s = ((void **)ud)[1];
-
-    return tk_shot_stream_begin(width, height, r->o.encode.quality, s, err, errlen);
-}
-
-static int stream_rows(void *ud, const unsigned char *rgb, int stride, int n, char *err,
-                       size_t errlen)
-{
-    struct tk_shot_stream **s = ((void **)ud)[1];
-
-    return tk_shot_stream_rows(*s, rgb, stride, n, err, errlen);
-}
-
 /*
  * The default screenshot (JPEG, no blur) without a frame: the rows are
  * encoded and checked for blankness as the platform reads them, so the
@@ -235,23 +218,22 @@ static int stream_rows(void *ud, const unsigned char *rgb, int stride, int n, ch
  */
 static void shot_streamed(struct tk_recorder *r, int64_t at_ms)
 {
-    struct tk_shot_stream *stream = NULL;
-    void *ud[2] = {r, &stream};
-    struct tk_rows_sink sink = {.begin = stream_begin, .rows = stream_rows, .ud = ud};
+    struct tk_shot_sink sk;
     char err[256] = "";
     void *bytes = NULL;
     size_t len = 0;
     bool blank = false;
     int rc;
 
-    rc = r->o.platform->capture_rows(r->o.pctx, r->o.monitor, &sink, err, sizeof(err));
-    if (rc < 0 || !stream) {
-        tk_shot_stream_abort(stream);
+    tk_shot_sink_init(&sk, r->o.encode.quality);
+    rc = r->o.platform->capture_rows(r->o.pctx, r->o.monitor, &sk.sink, err, sizeof(err));
+    if (rc < 0 || !sk.stream) {
+        tk_shot_stream_abort(sk.stream);
         shot_failed(r, at_ms, err[0] ? err : "the screen could not be captured");
         report_shot(r);
         return;
     }
-    rc = tk_shot_stream_end(stream, &blank, &bytes, &len, err, sizeof(err));
+    rc = tk_shot_stream_end(sk.stream, &blank, &bytes, &len, err, sizeof(err));
     if (rc == 0 && blank) {
         shot_failed(r, at_ms, err[0] ? err : "the screen was blank");
         report_shot(r);

@@ -143,8 +143,9 @@ static int cmd_capture(struct tk_platform_ctx *ctx, const char *which, void **jp
     return 0;
 }
 
+/* capture.h's stream sink, with the size kept for the report. */
 struct streamed {
-    struct tk_shot_stream *s;
+    struct tk_shot_sink sk;
     int width, height;
 };
 
@@ -154,35 +155,41 @@ static int streamed_begin(void *ud, int width, int height, char *err, size_t err
 
     st->width = width;
     st->height = height;
-    return tk_shot_stream_begin(width, height, 0, &st->s, err, errlen);
+    return st->sk.sink.begin(st->sk.sink.ud, width, height, err, errlen);
 }
 
 static int streamed_rows(void *ud, const unsigned char *rgb, int stride, int n, char *err,
                          size_t errlen)
 {
-    return tk_shot_stream_rows(((struct streamed *)ud)->s, rgb, stride, n, err, errlen);
+    struct streamed *st = ud;
+
+    return st->sk.sink.rows(st->sk.sink.ud, rgb, stride, n, err, errlen);
 }
 
 static int cmd_stream(struct tk_platform_ctx *ctx, const char *which, void **jpeg, size_t *len)
 {
     struct streamed st = {0};
-    struct tk_rows_sink sink = {.begin = streamed_begin, .rows = streamed_rows, .ud = &st};
+    struct tk_rows_sink sink;
     char err[256] = "";
     int monitor = strcmp(which, "all") == 0 ? TK_MONITOR_ALL : atoi(which);
     bool blank = false;
-    int rc = P->capture_rows(ctx, monitor, &sink, err, sizeof(err));
+    int rc;
+
+    tk_shot_sink_init(&st.sk, 0);
+    sink = (struct tk_rows_sink){.begin = streamed_begin, .rows = streamed_rows, .ud = &st};
+    rc = P->capture_rows(ctx, monitor, &sink, err, sizeof(err));
 
     free(*jpeg);
     *jpeg = NULL;
     *len = 0;
     if (rc < 0) {
-        tk_shot_stream_abort(st.s);
+        tk_shot_stream_abort(st.sk.stream);
         printf("{\"error\":");
         print_json_string(err);
         printf("}\n");
         return 0;
     }
-    if (tk_shot_stream_end(st.s, &blank, jpeg, len, err, sizeof(err)) < 0) {
+    if (tk_shot_stream_end(st.sk.stream, &blank, jpeg, len, err, sizeof(err)) < 0) {
         fprintf(stderr, "x11-probe: %s\n", err);
         return 1;
     }

@@ -282,16 +282,6 @@ static void test_blank_noise_and_windows(void **state)
     assert_string_equal(reason, "the frame was empty");
 }
 
-static int stream_sink_begin(void *ud, int width, int height, char *err, size_t errlen)
-{
-    return tk_shot_stream_begin(width, height, 70, (struct tk_shot_stream **)ud, err, errlen);
-}
-
-static int stream_sink_rows(void *ud, const unsigned char *rgb, int stride, int n, char *err,
-                            size_t errlen)
-{
-    return tk_shot_stream_rows(*(struct tk_shot_stream **)ud, rgb, stride, n, err, errlen);
-}
 /*
  * Streams f in stripes of `stripe` rows; returns tk_shot_stream_end's
  * result with its outputs.
@@ -436,24 +426,18 @@ static void test_fake_capture_rows(void **state)
     size_t len = 0, ref_len = 0;
     bool blank = true;
     char err[128];
-    struct tk_shot_stream *s = NULL;
+    struct tk_shot_sink sk;
     struct tk_encode_opts o = {.quality = 70};
     int calls;
 
     assert_int_equal(tk_platform_fake.open(NULL, &ctx, err, sizeof(err)), 0);
     calls = tk_fake_capture_calls();
     assert_int_equal(tk_platform_fake.capture(ctx, TK_MONITOR_ALL, &whole, err, sizeof(err)), 0);
-    {
-        void *ud = &s;
-        struct tk_rows_sink sink;
-        sink.begin = stream_sink_begin;
-        sink.rows = stream_sink_rows;
-        sink.ud = ud;
-        assert_int_equal(
-            tk_platform_fake.capture_rows(ctx, TK_MONITOR_ALL, &sink, err, sizeof(err)), 0);
-    }
+    tk_shot_sink_init(&sk, 70);
+    assert_int_equal(tk_platform_fake.capture_rows(ctx, TK_MONITOR_ALL, &sk.sink, err, sizeof(err)),
+                     0);
     assert_int_equal(tk_fake_capture_calls(), calls + 2); /* each counts */
-    assert_int_equal(tk_shot_stream_end(s, &blank, &jpeg, &len, err, sizeof(err)), 0);
+    assert_int_equal(tk_shot_stream_end(sk.stream, &blank, &jpeg, &len, err, sizeof(err)), 0);
     assert_false(blank);
     assert_int_equal(tk_shot_encode(&whole, &o, &ref, &ref_len, err, sizeof(err)), 0);
     {

@@ -84,8 +84,10 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error(&cmd_upload, "unexpected argument '%s'", argv[optind]);
-    if (!server || (!start && (!account || !dir)) || strlen(start ? start : "") > 36)
+    if (!server || (!start && (!account || !dir)))
         return cli_usage_error(&cmd_upload, "--server with --start, or with --account and --dir");
+    if (start && strlen(start) > 36)
+        return cli_usage_error(&cmd_upload, "--start takes a contract id");
     token = st_read_secret_line(STDIN_FILENO, TOKEN_MAX);
     if (!token) {
         fprintf(stderr, "stint: _upload: no token on stdin\n");

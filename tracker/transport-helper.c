@@ -391,7 +391,7 @@ static int read_lines(struct helper *h, int fd, pid_t pid, int (*fn)(const char 
 static int helper_open(const struct tk_transport_cfg *cfg, struct tk_journal *j, void **ret_ctx,
                        char *err, size_t errlen)
 {
-    const char *program = cfg->helper ? cfg->helper : getenv(TK_HELPER_ENV);
+    const char *program = cfg->helper;
     struct helper *h;
 
     if (!program || !*program) {

@@ -121,8 +121,6 @@ struct tk_transport {
 
 extern const struct tk_transport tk_transport_helper;
 
-/* Hidden environment for tests: the helper's argv[0] when cfg->helper is NULL. */
-#define TK_HELPER_ENV "STINT_UPLOAD_HELPER"
 /* The longest line the helper may write; a longer one ends the pass as a failure. */
 #define TK_HELPER_MAX_LINE (64 * 1024)
 

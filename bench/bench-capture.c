@@ -29,7 +29,7 @@
 #include "tracker/capture.h"
 #include "tracker/platform/platform.h"
 
-static const struct tk_platform *P = &tk_platform_native;
+static const struct tk_platform *P = &tk_platform_x11;
 
 static double now_ms(void)
 {

@@ -174,7 +174,7 @@ static bool read_note(const char *dir, long segments, struct fill *f)
         return false;
     if (fscanf(fp, "%ld %127s %63s", &n, token, contract) == 3 && n == segments &&
         strlen(token) == AUTH_TOKEN_LEN && strlen(contract) == 36) {
-        snprintf(f->token, sizeof(f->token), "%s", token);
+        memcpy(f->token, token, AUTH_TOKEN_LEN + 1);
         f->contracts = xcalloc(1, sizeof(*f->contracts));
         memcpy(f->contracts[0], contract, 37);
         ok = true;

@@ -35,7 +35,7 @@
 #include "tracker/platform/platform.h"
 #include "tracker/platform/x11.h"
 
-static const struct tk_platform *P = &tk_platform_native;
+static const struct tk_platform *P = &tk_platform_x11;
 
 static double now_s(void)
 {

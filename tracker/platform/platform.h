@@ -1,8 +1,10 @@
 /*
  * The tracker's window on the desktop: activity counts, idle time, monitors
  * and screen capture, behind one table of functions per backend (x11.c,
- * fake.c; later wayland.c, win32.c, macos.c). The engine only ever calls
- * through struct tk_platform, so a new backend changes no caller.
+ * wayland.c, win32.c, fake.c). The engine only ever calls through struct
+ * tk_platform, so a new backend changes no caller. On Linux the backend is
+ * chosen at run time (select.c: Wayland when the session is one and its
+ * compositor answers, else X11); the build chooses it elsewhere (win32.c).
  *
  * Privacy: a backend counts events and never stores or reports which key
  * was pressed or where the pointer was; key codes are dropped in the event
@@ -38,6 +40,23 @@ struct tk_activity {
     int keys;      /* key presses */
     int mouse;     /* button presses + scroll steps + motion events (motion coalesced, above) */
     int synthetic; /* of keys + mouse, how many came from XTEST-like devices */
+    /*
+     * Active seconds (TK_MEASURE_ACTIVE_SECONDS backends only): how many
+     * whole seconds, ended since the last drain, had any input. Wayland
+     * gives no global counts; a compositor's idle notification with a 1 s
+     * timeout tells which seconds had input. Counts backends leave it 0.
+     */
+    int active_s;
+};
+
+/*
+ * What a backend measures activity with. Counts: keys and mouse as above
+ * (X11, Windows). Active seconds: only active_s; keys, mouse and synthetic
+ * are then unavailable (not zero) and stay 0 (Wayland).
+ */
+enum tk_measure {
+    TK_MEASURE_COUNTS = 0,
+    TK_MEASURE_ACTIVE_SECONDS = 1,
 };
 
 #define TK_MOTION_WINDOW_MS 100
@@ -119,10 +138,31 @@ struct tk_platform {
      */
     int (*capture_rows)(struct tk_platform_ctx *ctx, int monitor, const struct tk_rows_sink *sink,
                         char *err, size_t errlen);
+    /* How this connection measures activity. NULL: TK_MEASURE_COUNTS. */
+    enum tk_measure (*measure)(struct tk_platform_ctx *ctx);
+    /*
+     * One line for `stint status` and the app's diagnostics: the backend,
+     * the routes in use and why others were not taken ("wayland (sway):
+     * capture wlr-screencopy; idle org_kde_kwin_idle (ext_idle_notifier_v1
+     * not offered)"). NULL: the name alone.
+     */
+    void (*describe)(struct tk_platform_ctx *ctx, char *out, size_t outlen);
 };
 
-/* The backend the build chose for this system (x11.c on Linux). */
+/*
+ * The backend for this system. On Linux it is select.c's, which picks X11
+ * or Wayland when it opens (and describe() says which and why); elsewhere
+ * the build's one (win32.c on Windows).
+ */
 extern const struct tk_platform tk_platform_native;
+/* The X11 backend itself (x11.c), for tests and benchmarks that want it whatever the session. */
+extern const struct tk_platform tk_platform_x11;
+
+/* describe(), or the name when a backend has none. */
+void tk_platform_describe(const struct tk_platform *p, struct tk_platform_ctx *ctx, char *out,
+                          size_t outlen);
+/* measure(), or TK_MEASURE_COUNTS when a backend has none. */
+enum tk_measure tk_platform_measure(const struct tk_platform *p, struct tk_platform_ctx *ctx);
 /* The fake backend for tests (fake.c): scripted activity, idle and frames. */
 extern const struct tk_platform tk_platform_fake;
 

@@ -1,5 +1,5 @@
 /*
- * The X11 platform backend (tk_platform_native on Linux): input counts from
+ * The X11 platform backend (tk_platform_x11; select.c picks it on X11): input counts from
  * XInput2 raw events, idle time from MIT-SCREEN-SAVER, monitors from RandR
  * 1.5 and screen capture with MIT-SHM (XGetImage where shared memory cannot
  * be used). Not for Wayland sessions: there Xwayland sees only X clients'
@@ -810,7 +810,7 @@ static int x11_capture(struct tk_platform_ctx *ctx, int monitor, struct tk_frame
     return 0;
 }
 
-const struct tk_platform tk_platform_native = {
+const struct tk_platform tk_platform_x11 = {
     .name = "x11",
     .open = x11_open,
     .close = x11_close,

@@ -7,7 +7,7 @@
 #ifndef STINT_TRACKER_X11_H
 #define STINT_TRACKER_X11_H
 
-/* Calls of tk_platform_native.capture since the process started (any ctx, any thread). */
+/* Calls of tk_platform_x11.capture since the process started (any ctx, any thread). */
 int tk_x11_capture_calls(void);
 
 #endif

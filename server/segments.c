@@ -65,7 +65,7 @@ static void from_row(struct store_stmt *st, struct seg_row *r)
     copy(r->s.device_id, sizeof(r->s.device_id), store_col_text(st, 3));
     r->s.start = store_col_int(st, 4);
     r->seg_s = (int)store_col_int(st, 5);
-    st_buckets_parse(store_col_text(st, 6), r->s.b);
+    st_buckets_parse(store_col_text(st, 6), r->s.b, &r->s.has_active_s);
     r->s.memo = xstrdup(store_col_text(st, 7) ? store_col_text(st, 7) : "");
     r->s.tags = json_loads(store_col_text(st, 8), 0, NULL);
     if (!r->s.tags)
@@ -163,7 +163,7 @@ int segments_insert(struct store_tx *tx, const struct seg_row *r, int64_t now)
             " minutes, tracked_s, keys, mouse, synthetic, activity, memo, tags, flags, manual,"
             " shot_status, shot_reason, shot_taken_at, received_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    char minutes[ST_SEG_BUCKETS * 4 * 12];
+    char minutes[ST_BUCKETS_TEXT_MAX];
     json_t *flags = st_flags_to_json(r->s.flags & ST_TRACKER_FLAGS);
     char *tags = json_text(r->s.tags), *flags_s = json_text(flags);
     int keys = 0, mouse = 0, synth = 0, rc;
@@ -173,7 +173,7 @@ int segments_insert(struct store_tx *tx, const struct seg_row *r, int64_t now)
         mouse += r->s.b[i].mouse;
         synth += r->s.b[i].synthetic;
     }
-    st_buckets_format(r->s.b, minutes, sizeof(minutes));
+    st_buckets_format(r->s.b, r->s.has_active_s, minutes, sizeof(minutes));
     store_bind_text(st, 1, r->s.id);
     store_bind_text(st, 2, r->s.contract_id);
     store_bind_text(st, 3, r->freelancer_id);
@@ -211,7 +211,7 @@ int segments_update_extend(struct store_tx *tx, const struct seg_row *r, int64_t
         tx, "UPDATE segments SET minutes = ?, tracked_s = ?, keys = ?, mouse = ?,"
             " synthetic = ?, activity = ?, flags = ?, shot_status = ?, shot_reason = ?,"
             " shot_taken_at = ?, updated_at = ? WHERE contract_id = ? AND id = ?");
-    char minutes[ST_SEG_BUCKETS * 4 * 12];
+    char minutes[ST_BUCKETS_TEXT_MAX];
     json_t *flags = st_flags_to_json(r->s.flags & ST_TRACKER_FLAGS);
     char *flags_s = json_text(flags);
     int keys = 0, mouse = 0, synth = 0, rc;
@@ -221,7 +221,7 @@ int segments_update_extend(struct store_tx *tx, const struct seg_row *r, int64_t
         mouse += r->s.b[i].mouse;
         synth += r->s.b[i].synthetic;
     }
-    st_buckets_format(r->s.b, minutes, sizeof(minutes));
+    st_buckets_format(r->s.b, r->s.has_active_s, minutes, sizeof(minutes));
     store_bind_text(st, 1, minutes);
     store_bind_int(st, 2, st_segment_tracked(&r->s));
     store_bind_int(st, 3, keys);

@@ -145,6 +145,8 @@ function buildPage(st) {
     h('ul.legend-list',
       h('li', h('span.bars.bars-sample', { 'aria-hidden': 'true' }, [1, 1, 1, 2, 1, 0, 1, 1, 2, 0].map((v) => h('span.bar', { class: v === 1 ? 'on' : v === 2 ? 'idle' : '' }))),
         h('span', 'Activity: one bar per minute with keyboard or mouse input (light: tracked without input)')),
+      h('li.legend-active', h('span.legend-key', 'active seconds'),
+        h('span', 'Segments from a desktop without key and mouse counts (Wayland) show active seconds instead: the seconds of each minute with any input. There, synthetic input cannot be told apart from a person’s.')),
       FLAGS.map(([key, , text]) => h('li', flagPill(key), h('span', text)))));
 
   clear(st.main).append(h('div.page.page-wide',
@@ -381,20 +383,42 @@ function segCell(st, s) {
   if (flags.length) cls.push(`seg-flag-${flags[0]}`);
   return h('div', {
     class: cls.join(' '), tabindex: '-1', dataset: { id: s.id }, role: 'group',
-    'aria-label': `${label}, activity ${s.activity} of 10, ${fmtLong(s.tracked_s)}${flags.length ? `, ${flags.map((f) => f.replace(/_/g, ' ')).join(', ')}` : ''}${sel ? ', selected' : ''}`,
+    'aria-label': `${label}, activity ${s.activity} of 10${isActiveSeconds(s) ? `, ${activeTotal(s)} active seconds` : ''}, ${fmtLong(s.tracked_s)}${flags.length ? `, ${flags.map((f) => f.replace(/_/g, ' ')).join(', ')}` : ''}${sel ? ', selected' : ''}`,
     onfocus: () => { st.focusId = s.id; updateRoving(st); },
   },
   h('div.seg-head', h('label.seg-check', check, h('span.seg-time', fmtTime(Date.parse(s.start), st.zone))), h('span.seg-dur', fmtHM(s.tracked_s))),
   thumb,
   activityBars(s),
+  isActiveSeconds(s) ? h('p.seg-active.muted.small', `${activeTotal(s)} active seconds`) : null,
   h('p.seg-memo', { title: s.memo || '' }, s.memo || h('span.muted', 'No memo')),
   s.tags && s.tags.length ? h('ul.tags', { 'aria-label': 'Tags' }, s.tags.map((t) => h('li.tag', t))) : null,
   flags.length ? h('div.seg-flags', flags.map(flagPill)) : null);
 }
 
+// A segment measures activity as counts (keys, mouse) or as active seconds
+// (Wayland: counts are unavailable, null). A minute had input under its measure.
+function isActiveSeconds(s) {
+  return s.activity_measure === 'active_seconds';
+}
+
+function minuteHasInput(s, m) {
+  return isActiveSeconds(s) ? m.active_s > 0 : m.keys + m.mouse > 0;
+}
+
+function activeTotal(s) {
+  return s.minutes.reduce((n, m) => n + (m.active_s || 0), 0);
+}
+
 function activityBars(s) {
-  return h('div.bars', { title: `Activity ${s.activity} of 10`, 'aria-hidden': 'true' },
-    s.minutes.map((m) => h('span.bar', { class: m.keys + m.mouse > 0 ? 'on' : m.tracked_s > 0 ? 'idle' : '' })));
+  if (!isActiveSeconds(s)) {
+    return h('div.bars', { title: `Activity ${s.activity} of 10`, 'aria-hidden': 'true' },
+      s.minutes.map((m) => h('span.bar', { class: minuteHasInput(s, m) ? 'on' : m.tracked_s > 0 ? 'idle' : '' })));
+  }
+  return h('div.bars', { title: `Activity ${s.activity} of 10 · ${activeTotal(s)} active seconds`, 'aria-hidden': 'true' },
+    s.minutes.map((m, i) => h('span.bar', {
+      class: minuteHasInput(s, m) ? 'on' : m.tracked_s > 0 ? 'idle' : '',
+      title: m.tracked_s ? `Minute ${i + 1}: ${m.active_s} active second${m.active_s === 1 ? '' : 's'} of ${m.tracked_s}` : `Minute ${i + 1}: not tracked`,
+    })));
 }
 
 async function loadThumb(st, button) {
@@ -810,13 +834,18 @@ function openViewer(st, id) {
             : shot.status === 'disabled' ? 'Screenshots are off for this contract.'
               : `No screenshot${shot.reason ? `: ${shot.reason}` : '.'}`));
         }
+        const byActive = isActiveSeconds(s);
         const rows = s.minutes.map((m, i) => h('tr', { class: m.tracked_s === 0 ? 'row-off' : '' },
           h('th', { scope: 'row' }, fmtTime(t0 + (i * segS * 1000) / 10, st.zone)),
           h('td', m.tracked_s ? `${m.tracked_s} s` : '—'),
-          h('td', String(m.keys)),
-          h('td', String(m.mouse)),
-          h('td', { class: m.synthetic ? 'text-warn' : '' }, String(m.synthetic)),
-          h('td', h('span.bar', { class: m.keys + m.mouse > 0 ? 'on' : m.tracked_s > 0 ? 'idle' : '', 'aria-label': m.keys + m.mouse > 0 ? 'active' : m.tracked_s ? 'no input' : 'not tracked' }))));
+          byActive ? h('td', m.tracked_s ? `${m.active_s} active second${m.active_s === 1 ? '' : 's'}` : '—')
+            : [h('td', String(m.keys)),
+              h('td', String(m.mouse)),
+              h('td', { class: m.synthetic ? 'text-warn' : '' }, String(m.synthetic))],
+          h('td', h('span.bar', { class: minuteHasInput(s, m) ? 'on' : m.tracked_s > 0 ? 'idle' : '', 'aria-label': minuteHasInput(s, m) ? 'active' : m.tracked_s ? 'no input' : 'not tracked' }))));
+        const head = byActive
+          ? [h('th', { scope: 'col' }, 'Active')]
+          : [h('th', { scope: 'col' }, 'Keys'), h('th', { scope: 'col' }, 'Mouse'), h('th', { scope: 'col' }, 'Synthetic')];
         const isLocked = locked(st, s);
         const act = (label, fn, cls = '') => h(`button.btn${cls}`, {
           type: 'button', onclick: () => { close(); st.selected.clear(); st.selected.add(sid); renderDay(st); fn(st); },
@@ -828,7 +857,7 @@ function openViewer(st, id) {
             h('div',
               h('h2', { id: 'viewer-title' }, `${fmtDate(st.date, 'short')}, ${segLabel(st, s)}`),
               h('p.muted', shot.taken_at ? `Screenshot at ${fmtTimeSeconds(Date.parse(shot.taken_at), st.zone)} · ` : '',
-                `${fmtLong(s.tracked_s)} tracked · activity ${s.activity} of 10 · ${s.device_id}`)),
+                `${fmtLong(s.tracked_s)} tracked · activity ${s.activity} of 10${byActive ? ` · ${activeTotal(s)} active seconds` : ''} · ${s.device_id}`)),
             h('div.viewer-nav',
               h('button.btn.icon-btn', { type: 'button', 'aria-label': 'Previous segment', disabled: !prev, onclick: () => prev && show(prev.id) }, '‹'),
               h('span.muted', `${idx + 1} / ${st.segs.length}`),
@@ -842,11 +871,13 @@ function openViewer(st, id) {
               (s.flags || []).length ? [h('h3', 'Flags'), h('div.seg-flags', s.flags.map(flagPill))] : null,
               h('h3', 'Minute by minute'),
               h('div.table-wrap', h('table.minutes',
-                h('caption.visually-hidden', 'Input counts per minute'),
-                h('thead', h('tr', h('th', { scope: 'col' }, 'Minute'), h('th', { scope: 'col' }, 'Tracked'), h('th', { scope: 'col' }, 'Keys'),
-                  h('th', { scope: 'col' }, 'Mouse'), h('th', { scope: 'col' }, 'Synthetic'), h('th', { scope: 'col' }, h('span.visually-hidden', 'Activity')))),
+                h('caption.visually-hidden', byActive ? 'Active seconds per minute' : 'Input counts per minute'),
+                h('thead', h('tr', h('th', { scope: 'col' }, 'Minute'), h('th', { scope: 'col' }, 'Tracked'), head,
+                  h('th', { scope: 'col' }, h('span.visually-hidden', 'Activity')))),
                 h('tbody', rows))),
-              h('p.muted.small', 'Counts only: which keys and where the mouse went are never recorded.'),
+              byActive
+                ? h('p.muted.small', 'Active seconds: the seconds with any input. This desktop (Wayland) gives no key or mouse counts, and synthetic input cannot be told apart. Which keys and where the mouse went are never recorded.')
+                : h('p.muted.small', 'Counts only: which keys and where the mouse went are never recorded.'),
               isLocked ? h('p.notice.notice-lock.small', 'This week is locked: this segment can no longer be changed.')
                 : h('div.viewer-actions', actions))));
       };

@@ -330,6 +330,56 @@ test('the screenshot viewer and the keyboard', async () => {
   await page.waitForFunction(() => location.hash.endsWith('/2026-11-10') && document.querySelectorAll('.seg').length === 18);
 });
 
+test('an active-seconds segment (Wayland) shows active seconds, a counts one its counts', async () => {
+  // A session of its own (the client's), so the freelancer's page stays where the next tests expect it.
+  const { ctx, page } = await newSession('client-active-seconds', { timezoneId: 'America/New_York' });
+  await signIn(page, W.client);
+  // On B, Tuesday 10 November 12:00 UTC: one segment from a Wayland laptop, one from X11.
+  const active = [42, 60, 0, 45, 10, 0, 0, 0, 0, 0];
+  const wid = randomUUID();
+  await ok('PUT', `/segments/${wid}`, {
+    id: wid, contract_id: W.B.id, device_id: 'wayland-laptop', start: '2026-11-10T12:00:00Z',
+    activity_measure: 'active_seconds',
+    minutes: active.map((a) => ({ tracked_s: 60, keys: 0, mouse: 0, synthetic: 0, active_s: a })),
+    memo: 'Reference pages on Wayland', tags: ['writing'], flags: [],
+    screenshot: { taken_at: '2026-11-10T12:04:00Z', status: 'ok' },
+  }, W.fl.token);
+  await ok('PUT', `/segments/${wid}/screenshot`, undefined, W.fl.token, await desktopJpeg(W.shotPage, 70, 'Wayland'));
+  const xid = await upload(W.shotPage, W.B.id, W.fl.token, '2026-11-10T12:10:00Z', 71, { memo: 'Reference pages on X11', tags: ['writing'] });
+
+  await openDiary(page, W.B, '2026-11-10', 2);
+  const wseg = page.locator(`.seg[data-id="${wid}"]`);
+  const xseg = page.locator(`.seg[data-id="${xid}"]`);
+  eq(await wseg.locator('.seg-active').innerText(), '157 active seconds', 'the segment says its active seconds');
+  eq(await xseg.locator('.seg-active').count(), 0, 'a counts segment looks as before');
+  eq(await wseg.locator('.bar.on').count(), 4, 'four minutes with an active second: four bars');
+  eq(await wseg.locator('.bar').first().getAttribute('title'), 'Minute 1: 42 active seconds of 60', 'a bar’s tooltip');
+  assert((await wseg.getAttribute('aria-label')).includes('157 active seconds'), 'the label says it too');
+  const legend = await page.locator('.legend-active').innerText();
+  assert(legend.includes('active seconds') && legend.includes('synthetic input cannot be told apart'), `legend: ${legend}`);
+  await shot(page, 'diary-active-seconds-1920');
+
+  await wseg.locator('.seg-thumb').click();
+  const viewer = page.locator('dialog.viewer');
+  await viewer.waitFor();
+  const heads = await viewer.locator('table.minutes thead th').allInnerTexts();
+  eq(heads.slice(0, 3), ['Minute', 'Tracked', 'Active'], 'the minute table has active seconds, not counts');
+  eq(await viewer.locator('table.minutes tbody tr').first().locator('td').nth(1).innerText(), '42 active seconds', 'minute 1');
+  assert((await viewer.innerText()).includes('synthetic input cannot be told apart'), 'the viewer says what cannot be told');
+  assert((await viewer.locator('.viewer-head').innerText()).includes('157 active seconds'), 'the viewer head');
+  await shot(page, 'viewer-active-seconds-1920');
+  await page.keyboard.press('Escape');
+  await viewer.waitFor({ state: 'detached' });
+
+  await xseg.locator('.seg-thumb').click();
+  await viewer.waitFor();
+  const xheads = await viewer.locator('table.minutes thead th').allInnerTexts();
+  eq(xheads.slice(0, 5), ['Minute', 'Tracked', 'Keys', 'Mouse', 'Synthetic'], 'counts keep their columns');
+  await page.keyboard.press('Escape');
+  await viewer.waitFor({ state: 'detached' });
+  await ctx.close();
+});
+
 test('the freelancer edits a memo and tags', async () => {
   const { page } = W.f;
   const id = W.w46[0];

@@ -23,24 +23,48 @@ struct _StintActivityBars {
 
 G_DEFINE_TYPE(StintActivityBars, stint_activity_bars, GTK_TYPE_WIDGET)
 
-/* Input events in a bucket → bar height: any input shows clearly, 120 events a minute fill it. */
-static float level_of(const struct st_bucket *b)
+/*
+ * Input in a bucket → bar height: any input shows clearly; 120 events a
+ * minute fill it, or (active seconds) every second of the minute active.
+ */
+static float level_of(const struct st_bucket *b, gboolean active_seconds)
 {
-    int n = b->keys + b->mouse;
+    int n = active_seconds ? b->active_s : b->keys + b->mouse;
+    float full = active_seconds ? 60.0f : 120.0f;
 
     if (n <= 0)
         return b->tracked_s > 0 ? IDLE_LEVEL : EMPTY_LEVEL;
-    return MIN(1.0f, INPUT_FLOOR + (1.0f - INPUT_FLOOR) * sqrtf((float)n / 120.0f));
+    return MIN(1.0f, INPUT_FLOOR + (1.0f - INPUT_FLOOR) * sqrtf((float)n / full));
+}
+
+/* "Minute 1: 42 active seconds of 60" per tracked minute; NULL for counts, as before. */
+static char *active_tooltip(const struct st_bucket *buckets, gboolean active_seconds)
+{
+    GString *t;
+
+    if (!buckets || !active_seconds)
+        return NULL;
+    t = g_string_new("Active seconds (seconds with any input; no key or mouse counts here):");
+    for (int i = 0; i < ST_SEG_BUCKETS; i++)
+        if (buckets[i].tracked_s > 0)
+            g_string_append_printf(t, "\nMinute %d: %d active second%s of %d", i + 1,
+                                   buckets[i].active_s, buckets[i].active_s == 1 ? "" : "s",
+                                   buckets[i].tracked_s);
+    return g_string_free(t, FALSE);
 }
 
 void stint_activity_bars_set_buckets(StintActivityBars *self, const struct st_bucket *buckets,
-                                     int current)
+                                     int current, gboolean active_seconds)
 {
     gboolean changed = current != self->current;
+    g_autofree char *tip = active_tooltip(buckets, active_seconds);
 
+    if (g_strcmp0(tip, gtk_widget_get_tooltip_text(GTK_WIDGET(self))) != 0)
+        gtk_widget_set_tooltip_text(GTK_WIDGET(self), tip);
     for (int i = 0; i < ST_SEG_BUCKETS; i++) {
-        float level = buckets ? level_of(&buckets[i]) : EMPTY_LEVEL;
-        gboolean input = buckets && (buckets[i].keys || buckets[i].mouse);
+        float level = buckets ? level_of(&buckets[i], active_seconds) : EMPTY_LEVEL;
+        gboolean input = buckets && (active_seconds ? buckets[i].active_s > 0
+                                                    : buckets[i].keys || buckets[i].mouse);
         gboolean tracked = buckets && buckets[i].tracked_s > 0;
         changed = changed || level != self->level[i] || input != self->input[i] ||
                   tracked != self->tracked[i];

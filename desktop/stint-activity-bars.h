@@ -19,9 +19,13 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(StintActivityBars, stint_activity_bars, STINT, ACTIVITY_BARS, GtkWidget)
 
 GtkWidget *stint_activity_bars_new(void);
-/* buckets: ST_SEG_BUCKETS values, or NULL for none; current: the open bucket, or -1. */
+/*
+ * buckets: ST_SEG_BUCKETS values, or NULL for none; current: the open bucket,
+ * or -1; active_seconds: the segment measures active seconds (Wayland), so a
+ * bar's height and tooltip come from active_s rather than the counts.
+ */
 void stint_activity_bars_set_buckets(StintActivityBars *self, const struct st_bucket *buckets,
-                                     int current);
+                                     int current, gboolean active_seconds);
 /* What is drawn: [{"level": 0..1, "input": bool, "tracked": bool}, ...] for tests. */
 json_t *stint_activity_bars_dup_state(StintActivityBars *self);
 

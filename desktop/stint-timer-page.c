@@ -636,7 +636,7 @@ static void update_bars(StintTimerPage *self, const struct tk_status *st)
     int current = -1, closed_tracked = 0, closed_input = 0;
 
     if (!st->running || st->segment_start <= 0 || st->segment_s <= 0) {
-        stint_activity_bars_set_buckets(self->bars, NULL, -1);
+        stint_activity_bars_set_buckets(self->bars, NULL, -1, FALSE);
         gtk_label_set_label(self->segment_label, "");
         gtk_label_set_label(self->activity_label,
                             "One bar per tenth of the segment, green with keyboard or mouse "
@@ -646,18 +646,27 @@ static void update_bars(StintTimerPage *self, const struct tk_status *st)
     }
     current = (int)((time(NULL) - st->segment_start) * ST_SEG_BUCKETS / st->segment_s);
     current = CLAMP(current, 0, ST_SEG_BUCKETS - 1);
-    stint_activity_bars_set_buckets(self->bars, st->buckets, current);
+    gboolean active = st->measure == ST_MEASURE_ACTIVE_SECONDS;
+    int active_total = 0;
+
+    stint_activity_bars_set_buckets(self->bars, st->buckets, current, active);
     from = format_clock(st->segment_start, seconds);
     to = format_clock(st->segment_start + st->segment_s, seconds);
     text = g_strdup_printf("%s – %s", from, to);
     gtk_label_set_label(self->segment_label, text);
     g_free(text);
-    text = g_strdup_printf("Activity %d of 10", st->activity);
+    for (int i = 0; i < ST_SEG_BUCKETS; i++)
+        active_total += st->buckets[i].active_s;
+    /* Counts read as before; active seconds (Wayland) say how many seconds had input. */
+    text = active ? g_strdup_printf("Activity %d of 10 · %d active seconds", st->activity,
+                                    active_total)
+                  : g_strdup_printf("Activity %d of 10", st->activity);
     gtk_label_set_label(self->activity_label, text);
     for (int i = 0; i < current; i++) {
         if (st->buckets[i].tracked_s > 0) {
             closed_tracked++;
-            closed_input += st->buckets[i].keys || st->buckets[i].mouse;
+            closed_input += active ? st->buckets[i].active_s > 0
+                                   : st->buckets[i].keys || st->buckets[i].mouse;
         }
     }
     /* A hint, not an alarm: reading and thinking are work too. */

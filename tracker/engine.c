@@ -779,6 +779,7 @@ void tk_engine_status(struct tk_engine *e, struct tk_status *ret)
         s.segment_start = cur->s.start;
         memcpy(s.buckets, copy.s.b, sizeof(s.buckets));
         s.activity = st_segment_activity(&copy.s);
+        s.measure = copy.s.measure;
     }
     s.idle_prompt = e->rec && tk_recorder_idle_prompt(e->rec, &s.idle_since);
     totals(e, &s.today_s, &s.week_s, &s.totals_known);

@@ -133,6 +133,7 @@ struct tk_status {
     int64_t run_started;                      /* UTC seconds the timer started, when running */
     struct st_bucket buckets[ST_SEG_BUCKETS]; /* the current segment so far */
     int activity;                             /* 0-10 of the current segment */
+    enum st_measure measure; /* its measure: with active seconds, buckets[].active_s, no counts */
     bool idle_prompt;
     int64_t idle_since;
     int64_t today_s;        /* time today (the account's zone) on this contract: server + local */

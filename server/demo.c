@@ -114,7 +114,10 @@ static int make_shots(struct demo *d)
 
 /*
  * Two work sessions a day from Monday until now, with activity, memos,
- * tags and screenshots, so the diary has something to show.
+ * tags and screenshots, so the diary has something to show. The morning is
+ * tracked on an X11 laptop (key and mouse counts), the afternoon on a
+ * Wayland one (active seconds: the seconds of each minute with input), so
+ * the diary shows both measures.
  */
 static int seed_diary(struct store_tx *tx, struct demo *d, int64_t now)
 {
@@ -136,7 +139,12 @@ static int seed_diary(struct store_tx *tx, struct demo *d, int64_t now)
 
                 st_uuid_new(row.s.id);
                 snprintf(row.s.contract_id, sizeof(row.s.contract_id), "%s", d->c.id);
-                snprintf(row.s.device_id, sizeof(row.s.device_id), "demo-laptop");
+                snprintf(row.s.device_id, sizeof(row.s.device_id), "%s",
+                         session ? "demo-wayland-laptop" : "demo-laptop");
+                if (session) {
+                    row.s.measure = ST_MEASURE_ACTIVE_SECONDS;
+                    row.s.has_active_s = true;
+                }
                 snprintf(row.freelancer_id, sizeof(row.freelancer_id), "%s", d->c.freelancer_id);
                 row.s.start = t;
                 row.seg_s = seg_s;
@@ -146,6 +154,11 @@ static int seed_diary(struct store_tx *tx, struct demo *d, int64_t now)
                     /* A quiet minute now and then: reading is work too. */
                     if ((seed >> 16) % 7 == 0)
                         continue;
+                    if (session) {
+                        int lo = bucket_s / 3; /* a third of the minute to all of it */
+                        row.s.b[b].active_s = lo + (int)((seed >> 8) % (unsigned)(bucket_s - lo + 1));
+                        continue;
+                    }
                     row.s.b[b].keys = (int)((seed >> 8) % 90) * (k == 2 ? 0 : 1);
                     row.s.b[b].mouse = 5 + (int)((seed >> 4) % 120);
                 }

@@ -113,9 +113,12 @@ static void format_bars(const struct tk_status *st, char *out, size_t len)
     out[0] = '\0';
     for (int i = 0; i < ST_SEG_BUCKETS; i++) {
         const struct st_bucket *b = &st->buckets[i];
-        const char *c = b->keys || b->mouse ? (fancy ? "\u25ae" : "#")
-                        : b->tracked_s      ? (fancy ? "\u25af" : "-")
-                                            : (fancy ? "\u00b7" : ".");
+        /* Input under the segment's measure: counts, or active seconds (Wayland). */
+        bool input =
+            st->measure == ST_MEASURE_ACTIVE_SECONDS ? b->active_s > 0 : b->keys || b->mouse;
+        const char *c = input          ? (fancy ? "\u25ae" : "#")
+                        : b->tracked_s ? (fancy ? "\u25af" : "-")
+                                       : (fancy ? "\u00b7" : ".");
         used += (size_t)snprintf(out + used, used < len ? len - used : 0, "%s", c);
     }
 }

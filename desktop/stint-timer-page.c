@@ -665,8 +665,8 @@ static void update_bars(StintTimerPage *self, const struct tk_status *st)
     for (int i = 0; i < current; i++) {
         if (st->buckets[i].tracked_s > 0) {
             closed_tracked++;
-            closed_input += active ? st->buckets[i].active_s > 0
-                                   : st->buckets[i].keys || st->buckets[i].mouse;
+            closed_input +=
+                active ? st->buckets[i].active_s > 0 : st->buckets[i].keys || st->buckets[i].mouse;
         }
     }
     /* A hint, not an alarm: reading and thinking are work too. */

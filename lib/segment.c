@@ -156,8 +156,10 @@ static int bucket_from_json(json_t *m, int bucket_s, int i, enum st_measure meas
     has = json_object_get(m, "active_s") != NULL;
     b->active_s = (int)st_json_int(m, "active_s", 0);
     if (measure == ST_MEASURE_ACTIVE_SECONDS && !has) {
-        snprintf(err, errlen, "minutes[%d]: 'active_s' is required when 'activity_measure' is "
-                              "active_seconds", i);
+        snprintf(err, errlen,
+                 "minutes[%d]: 'active_s' is required when 'activity_measure' is "
+                 "active_seconds",
+                 i);
         return -EINVAL;
     }
     if (*active >= 0 && has != (*active == 1)) {
@@ -170,8 +172,10 @@ static int bucket_from_json(json_t *m, int bucket_s, int i, enum st_measure meas
         return -EINVAL;
     }
     if (measure == ST_MEASURE_ACTIVE_SECONDS && (b->keys || b->mouse || b->synthetic)) {
-        snprintf(err, errlen, "minutes[%d]: 'keys', 'mouse' and 'synthetic' must be 0 when "
-                              "'activity_measure' is active_seconds (counts are unavailable)", i);
+        snprintf(err, errlen,
+                 "minutes[%d]: 'keys', 'mouse' and 'synthetic' must be 0 when "
+                 "'activity_measure' is active_seconds (counts are unavailable)",
+                 i);
         return -EINVAL;
     }
     if (b->synthetic > b->keys + b->mouse) {

@@ -156,7 +156,8 @@ static int seed_diary(struct store_tx *tx, struct demo *d, int64_t now)
                         continue;
                     if (session) {
                         int lo = bucket_s / 3; /* a third of the minute to all of it */
-                        row.s.b[b].active_s = lo + (int)((seed >> 8) % (unsigned)(bucket_s - lo + 1));
+                        row.s.b[b].active_s =
+                            lo + (int)((seed >> 8) % (unsigned)(bucket_s - lo + 1));
                         continue;
                     }
                     row.s.b[b].keys = (int)((seed >> 8) % 90) * (k == 2 ? 0 : 1);

@@ -530,8 +530,7 @@ char *segments_json_text(const struct seg_row *r, size_t *ret_len)
                      k ? "," : "", s->b[k].tracked_s, s->b[k].keys, s->b[k].mouse,
                      s->b[k].synthetic, s->b[k].active_s);
         else
-            snprintf(m, sizeof(m),
-                     "%s{\"tracked_s\":%d,\"keys\":%d,\"mouse\":%d,\"synthetic\":%d}",
+            snprintf(m, sizeof(m), "%s{\"tracked_s\":%d,\"keys\":%d,\"mouse\":%d,\"synthetic\":%d}",
                      k ? "," : "", s->b[k].tracked_s, s->b[k].keys, s->b[k].mouse,
                      s->b[k].synthetic);
         put(&b, m);

@@ -447,8 +447,8 @@ static void read_row(sqlite3_stmt *st, struct tk_seg *seg)
     seg->s.measure = sqlite3_column_int(st, 20) == ST_MEASURE_ACTIVE_SECONDS
                          ? ST_MEASURE_ACTIVE_SECONDS
                          : ST_MEASURE_COUNTS;
-    seg->s.has_active_s = sqlite3_column_int(st, 21) != 0 ||
-                          seg->s.measure == ST_MEASURE_ACTIVE_SECONDS;
+    seg->s.has_active_s =
+        sqlite3_column_int(st, 21) != 0 || seg->s.measure == ST_MEASURE_ACTIVE_SECONDS;
 }
 
 static int read_buckets(struct tk_journal *j, struct tk_seg *seg)

@@ -146,7 +146,7 @@ function buildPage(st) {
       h('li', h('span.bars.bars-sample', { 'aria-hidden': 'true' }, [1, 1, 1, 2, 1, 0, 1, 1, 2, 0].map((v) => h('span.bar', { class: v === 1 ? 'on' : v === 2 ? 'idle' : '' }))),
         h('span', 'Activity: one bar per minute with keyboard or mouse input (light: tracked without input)')),
       h('li.legend-active', h('span.legend-key', 'active seconds'),
-        h('span', 'Segments from a desktop without key and mouse counts (Wayland) show active seconds instead: the seconds of each minute with any input. There, synthetic input cannot be told apart from a person’s.')),
+        h('span', 'Wayland gives no key or mouse counts: its segments show the seconds with any input instead, and synthetic input cannot be told apart there.')),
       FLAGS.map(([key, , text]) => h('li', flagPill(key), h('span', text)))));
 
   clear(st.main).append(h('div.page.page-wide',

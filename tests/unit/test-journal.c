@@ -524,8 +524,8 @@ static void test_old_journal_migrates(void **state)
     {
         json_t *wire = st_segment_to_json(&s.s);
         assert_null(json_object_get(wire, "activity_measure"));
-        assert_null(json_object_get(json_array_get(json_object_get(wire, "minutes"), 0),
-                                    "active_s"));
+        assert_null(
+            json_object_get(json_array_get(json_object_get(wire, "minutes"), 0), "active_s"));
         json_decref(wire);
     }
     tk_seg_release(&s);

@@ -787,8 +787,7 @@ static void test_active_seconds_fill_buckets(void **state)
     for (int m = 0; m < 5; m++) {
         assert_bucket(&a, m, 60, 0);
         if (a.s.b[m].active_s != pattern[m])
-            fail_msg("bucket %d: %d active seconds, expected %d", m, a.s.b[m].active_s,
-                     pattern[m]);
+            fail_msg("bucket %d: %d active seconds, expected %d", m, a.s.b[m].active_s, pattern[m]);
         assert_int_equal(a.s.b[m].mouse, 0);
     }
     assert_bucket(&a, 5, 30, 0);
@@ -810,7 +809,7 @@ static void test_active_seconds_fill_buckets(void **state)
     fx_teardown(&fx);
 }
 
-/* A counts desktop (X11) neither claims active seconds nor says a measure: the upload is as before. */
+/* A counts desktop (X11) claims no active seconds and says no measure: the upload is as before. */
 static void test_counts_segment_has_no_active_seconds(void **state)
 {
     int64_t t0 = fx_time("2026-11-23T10:20:00Z");

@@ -584,7 +584,8 @@ static void unusual_means_more_than_half_synthetic(void **state)
 
     /* The largest counts a bucket may hold do not overflow the sum. */
     for (int i = 0; i < ST_SEG_BUCKETS; i++)
-        s.b[i] = (struct st_bucket){60, ST_SEG_COUNT_MAX, ST_SEG_COUNT_MAX, 2 * ST_SEG_COUNT_MAX, 0};
+        s.b[i] =
+            (struct st_bucket){60, ST_SEG_COUNT_MAX, ST_SEG_COUNT_MAX, 2 * ST_SEG_COUNT_MAX, 0};
     assert_true(st_segment_unusual(&s));
     st_segment_release(&s);
 }
@@ -657,7 +658,8 @@ static void buckets_round_trip_through_their_storage_form(void **state)
     char text[512];
 
     for (int i = 0; i < ST_SEG_BUCKETS; i++)
-        b[i] = (struct st_bucket){i * 6, i * 1000, ST_SEG_COUNT_MAX - i, 2 * ST_SEG_COUNT_MAX - i, 0};
+        b[i] =
+            (struct st_bucket){i * 6, i * 1000, ST_SEG_COUNT_MAX - i, 2 * ST_SEG_COUNT_MAX - i, 0};
     st_buckets_format(b, false, text, sizeof(text));
     assert_int_equal(strncmp(text, "0,0,1000000,2000000,6,1000,999999,1999999,", 42), 0);
     memset(back, 0xff, sizeof(back));
@@ -704,7 +706,6 @@ static void bucket_text_that_is_not_forty_counts_is_refused(void **state)
         assert_memory_equal(b, before, sizeof(b)); /* untouched on failure */
     }
 }
-
 
 /* ---- active seconds ---- */
 
@@ -901,7 +902,8 @@ static void extends_keeps_the_measure_and_active_seconds_growing(void **state)
     CASE(true, "more active seconds", next.b[0].active_s = 43);
     CASE(false, "fewer active seconds", next.b[1].active_s = 59);
     CASE(false, "the measure changed", next.measure = ST_MEASURE_COUNTS);
-    CASE(false, "active seconds gone", (next.measure = ST_MEASURE_COUNTS, next.has_active_s = false));
+    CASE(false, "active seconds gone",
+         (next.measure = ST_MEASURE_COUNTS, next.has_active_s = false));
     st_segment_release(&old);
 
     old = parse_valid();

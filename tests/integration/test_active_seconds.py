@@ -8,13 +8,16 @@ counts are unavailable (0 in the upload, null when read). Here: such an
 upload read back by GET and in the diary beside a counts segment, the 0-10
 level, Hourly Payment Protection's "activity level >= 1" under either
 measure, the refusals (400 JSON) and the "only extends" rule on re-upload,
-and `stint diary` (plain and --json) as a user reads it.
+`stint diary` (plain and --json) as a user reads it, and a store written
+before active seconds, migrated by the new stintd.
 
 Needs STINT_BUILD_ROOT (set by meson). Standard library only; prints TAP.
 """
 import datetime as dt
 import json
+import os
 import shutil
+import sqlite3
 import tempfile
 import uuid
 
@@ -274,6 +277,40 @@ def test_stint_diary_shows_active_seconds():
         p = w.cli("diary", w.cid, "--date", "2031-03-04", "--tz", "UTC")
         assert p.returncode == 0, p.stderr
         assert "active" not in p.stdout, p.stdout
+    finally:
+        w.close()
+
+
+@tap.test
+def test_a_store_from_before_active_seconds_migrates():
+    w = World()
+    try:
+        sid, r = w.put(segment_body(w.cid, MON + 9 * H, keys=3, mouse=4))
+        eq(r.status, 201, f"PUT: {r!r}")
+        before = w.get(sid)
+        w.srv.stop()
+        # Back to schema 5, as a stintd from before active seconds left it.
+        db = sqlite3.connect(os.path.join(w.data, "stint.db"))
+        db.execute("ALTER TABLE segments DROP COLUMN activity_measure")
+        db.execute("ALTER TABLE segments DROP COLUMN active_s")
+        db.execute("PRAGMA user_version = 5")
+        db.commit()
+        db.close()
+        w.srv.start()
+        w.srv.set_clock(w.admin, MON + 18 * H)
+        after = w.get(sid)
+        eq(after["activity_measure"], "counts", "an old row reads as counts")
+        eq(after["minutes"], before["minutes"], "its minutes as they were")
+        eq(after["activity"], 10, "its level")
+        sid2, r = w.put(wayland_body(w.cid, MON + 9 * H + 600))
+        eq(r.status, 201, f"the migrated store takes active seconds: {r!r}")
+        eq(w.get(sid2)["minutes"][0]["active_s"], 42, "stored")
+        w.srv.stop()
+        db = sqlite3.connect(os.path.join(w.data, "stint.db"))
+        eq(db.execute("PRAGMA user_version").fetchone()[0], 6, "schema 6")
+        eq(db.execute("SELECT activity_measure, active_s FROM segments ORDER BY start").fetchall(),
+           [("counts", None), ("active_seconds", 157)], "the new columns")
+        db.close()
     finally:
         w.close()
 

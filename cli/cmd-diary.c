@@ -26,7 +26,9 @@ static const char usage[] =
     "\n"
     "Shows the Work Diary of a contract: one row per 10-minute segment with its\n"
     "local time range, activity bars (one per minute with input), tracked time,\n"
-    "memo, tags, flags and id; then day totals and the totals of the period\n"
+    "memo, tags, flags and id (a segment from a desktop without key and mouse\n"
+    "counts, as Wayland, adds its active seconds: seconds with any input);\n"
+    "then day totals and the totals of the period\n"
     "(tracked, manual, billable, over the weekly limit), as H:MM:SS.\n"
     "Default: today. Days are cut in ZONE (an IANA name; default: your\n"
     "account's time zone). --json prints the server's answer.\n";
@@ -60,6 +62,22 @@ static char *join(json_t *arr, const char *sep)
     return out;
 }
 
+static bool active_seconds(json_t *seg)
+{
+    return strcmp(st_json_str(seg, "activity_measure", "counts"), "active_seconds") == 0;
+}
+
+/* The active seconds of a segment, in all. */
+static long long active_s_of(json_t *seg)
+{
+    json_t *minutes = json_object_get(seg, "minutes");
+    long long sum = 0;
+
+    for (size_t i = 0; i < json_array_size(minutes); i++)
+        sum += st_json_int(json_array_get(minutes, i), "active_s", 0);
+    return sum;
+}
+
 /* The activity level: the server's, else the buckets that had any input. */
 static int activity_of(json_t *seg)
 {
@@ -72,7 +90,8 @@ static int activity_of(json_t *seg)
     minutes = json_object_get(seg, "minutes");
     for (i = 0; i < json_array_size(minutes); i++) {
         m = json_array_get(minutes, i);
-        if (st_json_int(m, "keys", 0) + st_json_int(m, "mouse", 0) > 0)
+        if (active_seconds(seg) ? st_json_int(m, "active_s", 0) > 0
+                                : st_json_int(m, "keys", 0) + st_json_int(m, "mouse", 0) > 0)
             level++;
     }
     return level;
@@ -108,7 +127,7 @@ static json_t *day_totals(json_t *days, const char *date)
 
 /* Prints the segments of one local date (refs sorted by start). */
 static void print_day(const char *date, const struct seg_ref *refs, size_t nrefs, json_t *days,
-                      const struct st_tz *tz, int segment_s, bool with_total)
+                      const struct st_tz *tz, int segment_s, bool with_total, bool *ret_active)
 {
     static const char *const headers[] = {"TIME", "ACTIVITY", "TRACKED", "MEMO",
                                           "TAGS", "FLAGS",    "SEGMENT"};
@@ -125,7 +144,7 @@ static void print_day(const char *date, const struct seg_ref *refs, size_t nrefs
         printf("%s\n", date);
 
     for (size_t i = 0; i < nrefs; i++) {
-        char day[11], from[9], to[9], range[20], bars[64], tracked[CLI_DURATION_LEN];
+        char day[11], from[9], to[9], range[20], bars[96], tracked[CLI_DURATION_LEN];
         json_t *seg = refs[i].seg;
         char *tags, *flags;
 
@@ -142,6 +161,12 @@ static void print_day(const char *date, const struct seg_ref *refs, size_t nrefs
         cli_format_clock(refs[i].start + segment_s, tz, with_seconds, to);
         snprintf(range, sizeof(range), "%s-%s", from, to);
         cli_format_bars(activity_of(seg), bars, sizeof(bars));
+        if (active_seconds(seg)) {
+            /* No counts on this desktop: say how many seconds had input instead. */
+            size_t n = strlen(bars);
+            snprintf(bars + n, sizeof(bars) - n, " %llds active*", active_s_of(seg));
+            *ret_active = true;
+        }
         cli_format_duration(tracked_of(seg), tracked);
         tags = join(json_object_get(seg, "tags"), ",");
         flags = join(json_object_get(seg, "flags"), ",");
@@ -189,6 +214,7 @@ static void print_diary(json_t *diary, const char *title, const char *period,
     json_t *seg;
     char tr[CLI_DURATION_LEN], ma[CLI_DURATION_LEN], bi[CLI_DURATION_LEN], ov[CLI_DURATION_LEN];
     char *c_title = cli_clean(title);
+    bool any_active = false;
 
     printf("%s: %s (%s)\n\n", c_title, period, st_tz_name(tz));
     free(c_title);
@@ -209,7 +235,7 @@ static void print_diary(json_t *diary, const char *title, const char *period,
         st_civil_from_days(first_day + k, &y, &m, &d);
         st_date_format(y, m, d, date);
         /* One day: the period's total says it all, with the time over the limit. */
-        print_day(date, refs, nrefs, days, tz, segment_s, ndays > 1);
+        print_day(date, refs, nrefs, days, tz, segment_s, ndays > 1, &any_active);
     }
     cli_format_duration(st_json_int(totals, "tracked_s", 0), tr);
     cli_format_duration(st_json_int(totals, "manual_s", 0), ma);
@@ -217,6 +243,9 @@ static void print_diary(json_t *diary, const char *title, const char *period,
     cli_format_duration(st_json_int(totals, "over_limit_s", 0), ov);
     printf("%s total: tracked %s  manual %s  billable %s  over limit %s\n",
            ndays > 1 ? "week" : "day", tr, ma, bi, ov);
+    if (any_active)
+        printf("* active seconds: seconds with any input (Wayland gives no key or mouse "
+               "counts); synthetic input cannot be told apart\n");
     free(refs);
 }
 

@@ -60,6 +60,22 @@ const char *st_shot_status_name(enum st_shot_status s)
     return NULL;
 }
 
+const char *st_measure_name(enum st_measure m)
+{
+    return m == ST_MEASURE_ACTIVE_SECONDS ? "active_seconds" : "counts";
+}
+
+int st_measure_parse(const char *name, enum st_measure *ret_m)
+{
+    if (strcmp(name, "counts") == 0)
+        *ret_m = ST_MEASURE_COUNTS;
+    else if (strcmp(name, "active_seconds") == 0)
+        *ret_m = ST_MEASURE_ACTIVE_SECONDS;
+    else
+        return -EINVAL;
+    return 0;
+}
+
 void st_segment_release(struct st_segment *s)
 {
     free(s->memo);
@@ -107,16 +123,22 @@ int st_segment_check_tags(json_t *tags, char *err, size_t errlen)
     return 0;
 }
 
-static int bucket_from_json(json_t *m, int bucket_s, int i, struct st_bucket *b, char *err,
-                            size_t errlen)
+/*
+ * One minute object. *active is -1 before the first minute, then whether
+ * the first one carried active_s: all ten carry it or none does.
+ */
+static int bucket_from_json(json_t *m, int bucket_s, int i, enum st_measure measure, int *active,
+                            struct st_bucket *b, char *err, size_t errlen)
 {
     const struct st_json_field fields[] = {
         {"tracked_s", ST_JSON_INT, true, false, 0, bucket_s},
         {"keys", ST_JSON_INT, true, false, 0, ST_SEG_COUNT_MAX},
         {"mouse", ST_JSON_INT, true, false, 0, ST_SEG_COUNT_MAX},
         {"synthetic", ST_JSON_INT, true, false, 0, 2 * ST_SEG_COUNT_MAX},
+        {"active_s", ST_JSON_INT, false, false, 0, bucket_s},
         {NULL, 0, false, false, 0, 0},
     };
+    bool has;
     char msg[200];
 
     if (!json_is_object(m)) {
@@ -131,6 +153,27 @@ static int bucket_from_json(json_t *m, int bucket_s, int i, struct st_bucket *b,
     b->keys = (int)st_json_int(m, "keys", 0);
     b->mouse = (int)st_json_int(m, "mouse", 0);
     b->synthetic = (int)st_json_int(m, "synthetic", 0);
+    has = json_object_get(m, "active_s") != NULL;
+    b->active_s = (int)st_json_int(m, "active_s", 0);
+    if (measure == ST_MEASURE_ACTIVE_SECONDS && !has) {
+        snprintf(err, errlen, "minutes[%d]: 'active_s' is required when 'activity_measure' is "
+                              "active_seconds", i);
+        return -EINVAL;
+    }
+    if (*active >= 0 && has != (*active == 1)) {
+        snprintf(err, errlen, "minutes[%d]: 'active_s' must be in all ten minutes or in none", i);
+        return -EINVAL;
+    }
+    *active = has;
+    if (b->active_s > b->tracked_s) {
+        snprintf(err, errlen, "minutes[%d]: 'active_s' exceeds 'tracked_s'", i);
+        return -EINVAL;
+    }
+    if (measure == ST_MEASURE_ACTIVE_SECONDS && (b->keys || b->mouse || b->synthetic)) {
+        snprintf(err, errlen, "minutes[%d]: 'keys', 'mouse' and 'synthetic' must be 0 when "
+                              "'activity_measure' is active_seconds (counts are unavailable)", i);
+        return -EINVAL;
+    }
     if (b->synthetic > b->keys + b->mouse) {
         snprintf(err, errlen, "minutes[%d]: 'synthetic' exceeds keys + mouse", i);
         return -EINVAL;
@@ -155,6 +198,7 @@ int st_segment_from_json(json_t *obj, int segment_s, struct st_segment *ret_seg,
         {"tags", ST_JSON_ARRAY, false, true, 0, ST_SEG_TAGS_MAX},
         {"flags", ST_JSON_ARRAY, false, true, 0, 8},
         {"screenshot", ST_JSON_OBJECT, false, true, 0, 0},
+        {"activity_measure", ST_JSON_STRING, false, false, 1, 20},
         {NULL, 0, false, false, 0, 0},
     };
     static const struct st_json_field shot_fields[] = {
@@ -168,9 +212,14 @@ int st_segment_from_json(json_t *obj, int segment_s, struct st_segment *ret_seg,
     size_t i;
     char msg[200];
     int bucket_s = segment_s / ST_SEG_BUCKETS;
+    int active = -1;
 
     if (st_json_check(obj, fields, err, errlen) < 0)
         return -EINVAL;
+    if (st_measure_parse(st_json_str(obj, "activity_measure", "counts"), &s.measure) < 0) {
+        snprintf(err, errlen, "'activity_measure' must be counts or active_seconds");
+        return -EINVAL;
+    }
     if ((v = json_object_get(obj, "id")) && !st_uuid_valid(json_string_value(v))) {
         snprintf(err, errlen, "'id' is not a UUID");
         return -EINVAL;
@@ -199,9 +248,10 @@ int st_segment_from_json(json_t *obj, int segment_s, struct st_segment *ret_seg,
         return -EINVAL;
     }
     json_array_foreach(json_object_get(obj, "minutes"), i, m) {
-        if (bucket_from_json(m, bucket_s, (int)i, &s.b[i], err, errlen) < 0)
+        if (bucket_from_json(m, bucket_s, (int)i, s.measure, &active, &s.b[i], err, errlen) < 0)
             return -EINVAL;
     }
+    s.has_active_s = active == 1;
     if ((v = json_object_get(obj, "flags")) && json_is_array(v)) {
         json_t *f;
         json_array_foreach(v, i, f) {
@@ -269,10 +319,13 @@ json_t *st_segment_to_json(const struct st_segment *s)
     char start[ST_TIME_STRLEN];
     json_t *o, *mins = json_array();
 
-    for (int i = 0; i < ST_SEG_BUCKETS; i++)
-        json_array_append_new(mins, json_pack("{s:i,s:i,s:i,s:i}", "tracked_s", s->b[i].tracked_s,
-                                              "keys", s->b[i].keys, "mouse", s->b[i].mouse,
-                                              "synthetic", s->b[i].synthetic));
+    for (int i = 0; i < ST_SEG_BUCKETS; i++) {
+        json_t *m = json_pack("{s:i,s:i,s:i,s:i}", "tracked_s", s->b[i].tracked_s, "keys",
+                              s->b[i].keys, "mouse", s->b[i].mouse, "synthetic", s->b[i].synthetic);
+        if (s->has_active_s || s->measure == ST_MEASURE_ACTIVE_SECONDS)
+            json_object_set_new(m, "active_s", json_integer(s->b[i].active_s));
+        json_array_append_new(mins, m);
+    }
     st_utc_format(s->start, start);
     o = json_pack("{s:s,s:s,s:s,s:o,s:s,s:o,s:o}", "contract_id", s->contract_id, "device_id",
                   s->device_id, "start", start, "minutes", mins, "memo", s->memo ? s->memo : "",
@@ -281,6 +334,8 @@ json_t *st_segment_to_json(const struct st_segment *s)
     /* A segment not yet named has no id; the reader takes it from the path. */
     if (s->id[0])
         json_object_set_new(o, "id", json_string(s->id));
+    if (s->measure != ST_MEASURE_COUNTS)
+        json_object_set_new(o, "activity_measure", json_string(st_measure_name(s->measure)));
     if (s->shot_status != ST_SHOT_NONE) {
         json_t *shot = json_pack("{s:s}", "status", st_shot_status_name(s->shot_status));
         if (s->shot_taken_at) {
@@ -304,12 +359,19 @@ int st_segment_tracked(const struct st_segment *s)
     return t;
 }
 
+bool st_bucket_has_input(const struct st_segment *s, int i)
+{
+    if (s->measure == ST_MEASURE_ACTIVE_SECONDS)
+        return s->b[i].active_s > 0;
+    return s->b[i].keys > 0 || s->b[i].mouse > 0;
+}
+
 int st_segment_activity(const struct st_segment *s)
 {
     int a = 0;
 
     for (int i = 0; i < ST_SEG_BUCKETS; i++)
-        if (s->b[i].keys || s->b[i].mouse)
+        if (st_bucket_has_input(s, i))
             a++;
     return a;
 }
@@ -318,6 +380,8 @@ bool st_segment_unusual(const struct st_segment *s)
 {
     long long input = 0, synth = 0;
 
+    if (s->measure == ST_MEASURE_ACTIVE_SECONDS)
+        return false;
     for (int i = 0; i < ST_SEG_BUCKETS; i++) {
         input += s->b[i].keys + s->b[i].mouse;
         synth += s->b[i].synthetic;
@@ -336,10 +400,14 @@ bool st_segment_extends(const struct st_segment *old, const struct st_segment *n
         return false;
     if ((old->flags & next->flags) != old->flags)
         return false;
+    if (old->measure != next->measure || (old->has_active_s && !next->has_active_s))
+        return false;
     for (int i = 0; i < ST_SEG_BUCKETS; i++) {
         const struct st_bucket *a = &old->b[i], *b = &next->b[i];
         if (b->tracked_s < a->tracked_s || b->keys < a->keys || b->mouse < a->mouse ||
             b->synthetic < a->synthetic)
+            return false;
+        if (old->has_active_s && b->active_s < a->active_s)
             return false;
     }
     /*
@@ -356,41 +424,49 @@ bool st_segment_extends(const struct st_segment *old, const struct st_segment *n
     return true;
 }
 
-void st_buckets_format(const struct st_bucket b[ST_SEG_BUCKETS], char *out, size_t outlen)
+void st_buckets_format(const struct st_bucket b[ST_SEG_BUCKETS], bool active, char *out,
+                       size_t outlen)
 {
     size_t n = 0;
 
     out[0] = '\0';
-    for (int i = 0; i < ST_SEG_BUCKETS && n < outlen; i++)
+    for (int i = 0; i < ST_SEG_BUCKETS && n < outlen; i++) {
         n += (size_t)snprintf(out + n, outlen - n, "%s%d,%d,%d,%d", i ? "," : "", b[i].tracked_s,
                               b[i].keys, b[i].mouse, b[i].synthetic);
+        if (active && n < outlen)
+            n += (size_t)snprintf(out + n, outlen - n, ",%d", b[i].active_s);
+    }
 }
 
-int st_buckets_parse(const char *s, struct st_bucket b[ST_SEG_BUCKETS])
+int st_buckets_parse(const char *s, struct st_bucket b[ST_SEG_BUCKETS], bool *ret_active)
 {
-    int v[ST_SEG_BUCKETS * 4];
+    int v[ST_SEG_BUCKETS * 5];
     const char *p = s;
+    int n = 0, per;
 
-    for (int i = 0; i < ST_SEG_BUCKETS * 4; i++) {
+    /* 40 values (the form before active seconds) or 50, and nothing else. */
+    while (n < ST_SEG_BUCKETS * 5) {
         char *end;
         long x = strtol(p, &end, 10);
         if (end == p || x < 0 || x > 2 * ST_SEG_COUNT_MAX)
             return -EINVAL;
-        v[i] = (int)x;
+        v[n++] = (int)x;
         p = end;
-        if (i < ST_SEG_BUCKETS * 4 - 1) {
-            if (*p != ',')
-                return -EINVAL;
-            p++;
-        }
+        if (*p != ',')
+            break;
+        p++;
     }
-    if (*p)
+    if (*p || (n != ST_SEG_BUCKETS * 4 && n != ST_SEG_BUCKETS * 5))
         return -EINVAL;
+    per = n / ST_SEG_BUCKETS;
     for (int i = 0; i < ST_SEG_BUCKETS; i++) {
-        b[i].tracked_s = v[4 * i];
-        b[i].keys = v[4 * i + 1];
-        b[i].mouse = v[4 * i + 2];
-        b[i].synthetic = v[4 * i + 3];
+        b[i].tracked_s = v[per * i];
+        b[i].keys = v[per * i + 1];
+        b[i].mouse = v[per * i + 2];
+        b[i].synthetic = v[per * i + 3];
+        b[i].active_s = per == 5 ? v[per * i + 4] : 0;
     }
+    if (ret_active)
+        *ret_active = per == 5;
     return 0;
 }

@@ -337,5 +337,12 @@ const char *const schema_migrations[] = {
     /* 4: a segment's delete asks whether a file shares its screenshot's blob. */
     "CREATE INDEX files_blob ON files(blob);"
     "CREATE INDEX files_thumb_blob ON files(thumb_blob);",
+    /* 5: active seconds (Wayland). How a segment measured its activity
+     * ('counts' or 'active_seconds'; rows before it are counts), and its
+     * active seconds in all (NULL where unknown, as keys would be 0 where
+     * counts are unavailable). Each minute's active_s is in minutes
+     * (st_buckets_format: 50 values instead of 40). */
+    "ALTER TABLE segments ADD COLUMN activity_measure TEXT NOT NULL DEFAULT 'counts';"
+    "ALTER TABLE segments ADD COLUMN active_s INTEGER;",
     NULL,
 };

@@ -19,7 +19,7 @@
 #define SEG_COLS                                                                               \
     "id, contract_id, freelancer_id, device_id, start, seg_s, minutes, memo, tags, flags,"     \
     " manual, shot_status, shot_reason, shot_taken_at, shot_blob, shot_type, shot_bytes,"      \
-    " thumb_blob, deleted, received_at"
+    " thumb_blob, deleted, received_at, activity_measure"
 
 
 static void copy(char *dst, size_t n, const char *src)
@@ -52,6 +52,20 @@ static enum st_shot_status status_parse(const char *s)
     return ST_SHOT_NONE;
 }
 
+/* The segment's active seconds in all, or NULL where they are unknown. */
+static void bind_active_total(struct store_stmt *st, int col, const struct st_segment *s)
+{
+    int total = 0;
+
+    if (!s->has_active_s) {
+        store_bind_null(st, col);
+        return;
+    }
+    for (int i = 0; i < ST_SEG_BUCKETS; i++)
+        total += s->b[i].active_s;
+    store_bind_int(st, col, total);
+}
+
 static void from_row(struct store_stmt *st, struct seg_row *r)
 {
     json_t *flags;
@@ -65,7 +79,7 @@ static void from_row(struct store_stmt *st, struct seg_row *r)
     copy(r->s.device_id, sizeof(r->s.device_id), store_col_text(st, 3));
     r->s.start = store_col_int(st, 4);
     r->seg_s = (int)store_col_int(st, 5);
-    st_buckets_parse(store_col_text(st, 6), r->s.b);
+    st_buckets_parse(store_col_text(st, 6), r->s.b, &r->s.has_active_s);
     r->s.memo = xstrdup(store_col_text(st, 7) ? store_col_text(st, 7) : "");
     r->s.tags = json_loads(store_col_text(st, 8), 0, NULL);
     if (!r->s.tags)
@@ -83,6 +97,8 @@ static void from_row(struct store_stmt *st, struct seg_row *r)
     copy(r->thumb_blob, sizeof(r->thumb_blob), store_col_text(st, 17));
     r->deleted = store_col_int(st, 18) != 0;
     r->received_at = store_col_int(st, 19);
+    if (st_measure_parse(store_col_text(st, 20) ? store_col_text(st, 20) : "", &r->s.measure) < 0)
+        r->s.measure = ST_MEASURE_COUNTS;
     r->flags = r->s.flags | (r->manual ? ST_FLAG_MANUAL : 0);
     r->billable_s = st_segment_tracked(&r->s);
 }
@@ -161,9 +177,10 @@ int segments_insert(struct store_tx *tx, const struct seg_row *r, int64_t now)
     struct store_stmt *st = store_prepare(
         tx, "INSERT INTO segments (id, contract_id, freelancer_id, device_id, start, seg_s,"
             " minutes, tracked_s, keys, mouse, synthetic, activity, memo, tags, flags, manual,"
-            " shot_status, shot_reason, shot_taken_at, received_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    char minutes[ST_SEG_BUCKETS * 4 * 12];
+            " shot_status, shot_reason, shot_taken_at, received_at, updated_at, activity_measure,"
+            " active_s)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    char minutes[ST_BUCKETS_TEXT_MAX];
     json_t *flags = st_flags_to_json(r->s.flags & ST_TRACKER_FLAGS);
     char *tags = json_text(r->s.tags), *flags_s = json_text(flags);
     int keys = 0, mouse = 0, synth = 0, rc;
@@ -173,7 +190,7 @@ int segments_insert(struct store_tx *tx, const struct seg_row *r, int64_t now)
         mouse += r->s.b[i].mouse;
         synth += r->s.b[i].synthetic;
     }
-    st_buckets_format(r->s.b, minutes, sizeof(minutes));
+    st_buckets_format(r->s.b, r->s.has_active_s, minutes, sizeof(minutes));
     store_bind_text(st, 1, r->s.id);
     store_bind_text(st, 2, r->s.contract_id);
     store_bind_text(st, 3, r->freelancer_id);
@@ -198,6 +215,8 @@ int segments_insert(struct store_tx *tx, const struct seg_row *r, int64_t now)
         store_bind_null(st, 19);
     store_bind_int(st, 20, now);
     store_bind_int(st, 21, now);
+    store_bind_text(st, 22, st_measure_name(r->s.measure));
+    bind_active_total(st, 23, &r->s);
     rc = store_run(st);
     free(tags);
     free(flags_s);
@@ -210,8 +229,8 @@ int segments_update_extend(struct store_tx *tx, const struct seg_row *r, int64_t
     struct store_stmt *st = store_prepare(
         tx, "UPDATE segments SET minutes = ?, tracked_s = ?, keys = ?, mouse = ?,"
             " synthetic = ?, activity = ?, flags = ?, shot_status = ?, shot_reason = ?,"
-            " shot_taken_at = ?, updated_at = ? WHERE contract_id = ? AND id = ?");
-    char minutes[ST_SEG_BUCKETS * 4 * 12];
+            " shot_taken_at = ?, updated_at = ?, active_s = ? WHERE contract_id = ? AND id = ?");
+    char minutes[ST_BUCKETS_TEXT_MAX];
     json_t *flags = st_flags_to_json(r->s.flags & ST_TRACKER_FLAGS);
     char *flags_s = json_text(flags);
     int keys = 0, mouse = 0, synth = 0, rc;
@@ -221,7 +240,7 @@ int segments_update_extend(struct store_tx *tx, const struct seg_row *r, int64_t
         mouse += r->s.b[i].mouse;
         synth += r->s.b[i].synthetic;
     }
-    st_buckets_format(r->s.b, minutes, sizeof(minutes));
+    st_buckets_format(r->s.b, r->s.has_active_s, minutes, sizeof(minutes));
     store_bind_text(st, 1, minutes);
     store_bind_int(st, 2, st_segment_tracked(&r->s));
     store_bind_int(st, 3, keys);
@@ -236,8 +255,9 @@ int segments_update_extend(struct store_tx *tx, const struct seg_row *r, int64_t
     else
         store_bind_null(st, 10);
     store_bind_int(st, 11, now);
-    store_bind_text(st, 12, r->s.contract_id);
-    store_bind_text(st, 13, r->s.id);
+    bind_active_total(st, 12, &r->s);
+    store_bind_text(st, 13, r->s.contract_id);
+    store_bind_text(st, 14, r->s.id);
     rc = store_run(st);
     free(flags_s);
     json_decref(flags);
@@ -367,6 +387,19 @@ json_t *segments_to_json(const struct seg_row *r)
         json_object_set_new(o, "over_limit_s", json_integer(r->over_limit_s));
     }
     json_object_set_new(o, "activity", json_integer(st_segment_activity(&r->s)));
+    /* Always said here (the upload form says it only for active seconds), after the level. */
+    json_object_del(o, "activity_measure");
+    json_object_set_new(o, "activity_measure", json_string(st_measure_name(r->s.measure)));
+    if (r->s.measure == ST_MEASURE_ACTIVE_SECONDS) {
+        /* Counts are unavailable, not zero. */
+        size_t i;
+        json_t *m;
+        json_array_foreach(json_object_get(o, "minutes"), i, m) {
+            json_object_set_new(m, "keys", json_null());
+            json_object_set_new(m, "mouse", json_null());
+            json_object_set_new(m, "synthetic", json_null());
+        }
+    }
     st_utc_format(r->s.start + r->seg_s, t);
     json_object_set_new(o, "end", json_string(t));
     st_utc_format(r->received_at, t);
@@ -485,9 +518,22 @@ char *segments_json_text(const struct seg_row *r, size_t *ret_len)
     put(&b, "\",\"minutes\":[");
     for (int k = 0; k < ST_SEG_BUCKETS; k++) {
         char m[160];
-        snprintf(m, sizeof(m), "%s{\"tracked_s\":%d,\"keys\":%d,\"mouse\":%d,\"synthetic\":%d}",
-                 k ? "," : "", s->b[k].tracked_s, s->b[k].keys, s->b[k].mouse,
-                 s->b[k].synthetic);
+        if (s->measure == ST_MEASURE_ACTIVE_SECONDS)
+            snprintf(m, sizeof(m),
+                     "%s{\"tracked_s\":%d,\"keys\":null,\"mouse\":null,\"synthetic\":null,"
+                     "\"active_s\":%d}",
+                     k ? "," : "", s->b[k].tracked_s, s->b[k].active_s);
+        else if (s->has_active_s)
+            snprintf(m, sizeof(m),
+                     "%s{\"tracked_s\":%d,\"keys\":%d,\"mouse\":%d,\"synthetic\":%d,"
+                     "\"active_s\":%d}",
+                     k ? "," : "", s->b[k].tracked_s, s->b[k].keys, s->b[k].mouse,
+                     s->b[k].synthetic, s->b[k].active_s);
+        else
+            snprintf(m, sizeof(m),
+                     "%s{\"tracked_s\":%d,\"keys\":%d,\"mouse\":%d,\"synthetic\":%d}",
+                     k ? "," : "", s->b[k].tracked_s, s->b[k].keys, s->b[k].mouse,
+                     s->b[k].synthetic);
         put(&b, m);
     }
     put(&b, "],\"memo\":");
@@ -532,6 +578,9 @@ char *segments_json_text(const struct seg_row *r, size_t *ret_len)
         put_int(&b, "over_limit_s", r->over_limit_s);
     }
     put_int(&b, "activity", st_segment_activity(s));
+    put(&b, ",\"activity_measure\":\"");
+    put(&b, st_measure_name(s->measure));
+    put(&b, "\"");
     st_utc_format(s->start + r->seg_s, t);
     put(&b, ",\"end\":\"");
     put(&b, t);

@@ -23,7 +23,7 @@
 #include "lib/uuid.h"
 #include "lib/xalloc.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define BUSY_TIMEOUT_MS 10000
 #define KEEP_DONE_S (2 * 86400)
 #define KEEP_REFUSED_S (30 * 86400)
@@ -60,7 +60,9 @@ static const char schema[] =
     "  acked_s INTEGER NOT NULL DEFAULT 0,"
     "  shot_acked INTEGER NOT NULL DEFAULT 0,"
     "  refused TEXT NOT NULL DEFAULT '',"
-    "  updated_at INTEGER NOT NULL DEFAULT 0);"
+    "  updated_at INTEGER NOT NULL DEFAULT 0,"
+    "  measure INTEGER NOT NULL DEFAULT 0,"
+    "  has_active_s INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS segments_slot ON segments(account, contract_id, start);"
     "CREATE INDEX IF NOT EXISTS segments_state ON segments(state, start);"
     "CREATE TABLE IF NOT EXISTS buckets ("
@@ -70,7 +72,18 @@ static const char schema[] =
     "  keys INTEGER NOT NULL,"
     "  mouse INTEGER NOT NULL,"
     "  synthetic INTEGER NOT NULL,"
+    "  active_s INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (segment_id, idx));";
+
+/*
+ * From schema 1 (before active seconds) to 2: the segment's activity
+ * measure (enum st_measure) and whether its buckets know active_s. Rows
+ * written by schema 1 read as counts without active seconds, as they were.
+ */
+static const char migrate_1_to_2[] =
+    "ALTER TABLE segments ADD COLUMN measure INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE segments ADD COLUMN has_active_s INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE buckets ADD COLUMN active_s INTEGER NOT NULL DEFAULT 0;";
 
 const char *tk_seg_state_name(enum tk_seg_state s)
 {
@@ -107,9 +120,12 @@ void tk_seg_sync_seconds(struct tk_seg *seg)
          * just before its end): the server takes no input without time, so
          * such a bucket counts one second rather than losing its input.
          */
-        if (s == 0 && (b->keys || b->mouse))
+        if (s == 0 && (b->keys || b->mouse || b->active_s))
             s = 1;
         seg->s.b[i].tracked_s = (int)(s > bucket_s ? bucket_s : s);
+        /* A discarded idle stretch may take seconds that were active: none outlives its time. */
+        if (seg->s.b[i].active_s > seg->s.b[i].tracked_s)
+            seg->s.b[i].active_s = seg->s.b[i].tracked_s;
     }
 }
 
@@ -263,7 +279,12 @@ out:
     return r;
 }
 
-static int create_schema(struct tk_journal *j, char *err, size_t errlen)
+/*
+ * Brings the journal to SCHEMA_VERSION: creates it (create) or migrates it.
+ * A reader that may not create still migrates, so that an older journal
+ * reads with this stint's statements.
+ */
+static int create_schema(struct tk_journal *j, bool create, char *err, size_t errlen)
 {
     sqlite3_stmt *st = prepare(j, "PRAGMA user_version");
     int version = 0, r;
@@ -277,11 +298,12 @@ static int create_schema(struct tk_journal *j, char *err, size_t errlen)
                  j->dir, version);
         return -EINVAL;
     }
-    if (version == SCHEMA_VERSION)
+    if (version == SCHEMA_VERSION || (version == 0 && !create))
         return 0;
     if ((r = exec(j, "BEGIN IMMEDIATE")) < 0)
         goto fail;
-    if ((r = exec(j, schema)) < 0 || (r = exec(j, "PRAGMA user_version = 1")) < 0) {
+    if ((r = exec(j, version == 1 ? migrate_1_to_2 : schema)) < 0 ||
+        (r = exec(j, "PRAGMA user_version = 2")) < 0) {
         exec(j, "ROLLBACK");
         goto fail;
     }
@@ -313,7 +335,7 @@ int tk_journal_open(const char *dir, int flags, struct tk_journal **ret_j, char 
         goto fail;
     if ((r = open_db(j, !readonly, err, errlen)) < 0)
         goto fail;
-    if (!readonly && (r = create_schema(j, err, errlen)) < 0)
+    if ((r = create_schema(j, !readonly, err, errlen)) < 0)
         goto fail;
     free(shots);
     *ret_j = j;
@@ -390,7 +412,7 @@ int tk_journal_device_id(struct tk_journal *j, char out[37])
 #define SEG_COLUMNS                                                                                \
     "id, account, contract_id, device_id, start, seg_s, memo, tags, flags, state, version,"        \
     " shot_status, shot_taken_at, shot_reason, shot_file, shot_bytes, acked_version, acked_s,"     \
-    " shot_acked, refused"
+    " shot_acked, refused, measure, has_active_s"
 
 static void read_row(sqlite3_stmt *st, struct tk_seg *seg)
 {
@@ -422,11 +444,17 @@ static void read_row(sqlite3_stmt *st, struct tk_seg *seg)
     seg->acked_s = sqlite3_column_int(st, 17);
     seg->shot_acked = sqlite3_column_int(st, 18) != 0;
     copy_col(st, 19, seg->refused, sizeof(seg->refused));
+    seg->s.measure = sqlite3_column_int(st, 20) == ST_MEASURE_ACTIVE_SECONDS
+                         ? ST_MEASURE_ACTIVE_SECONDS
+                         : ST_MEASURE_COUNTS;
+    seg->s.has_active_s = sqlite3_column_int(st, 21) != 0 ||
+                          seg->s.measure == ST_MEASURE_ACTIVE_SECONDS;
 }
 
 static int read_buckets(struct tk_journal *j, struct tk_seg *seg)
 {
-    sqlite3_stmt *st = prepare(j, "SELECT idx, tracked_ms, keys, mouse, synthetic FROM buckets"
+    sqlite3_stmt *st = prepare(j, "SELECT idx, tracked_ms, keys, mouse, synthetic, active_s"
+                                  " FROM buckets"
                                   " WHERE segment_id = ?");
     int rc;
 
@@ -439,6 +467,7 @@ static int read_buckets(struct tk_journal *j, struct tk_seg *seg)
         seg->s.b[i].keys = sqlite3_column_int(st, 2);
         seg->s.b[i].mouse = sqlite3_column_int(st, 3);
         seg->s.b[i].synthetic = sqlite3_column_int(st, 4);
+        seg->s.b[i].active_s = seg->s.has_active_s ? sqlite3_column_int(st, 5) : 0;
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -499,13 +528,14 @@ int tk_journal_seg_put(struct tk_journal *j, struct tk_seg *seg)
         goto out;
     st = prepare(j, "INSERT INTO segments(id, account, contract_id, device_id, start, seg_s, memo,"
                     " tags, flags, state, version, tracked_s, shot_status, shot_taken_at,"
-                    " shot_reason, shot_file, shot_bytes, updated_at)"
+                    " shot_reason, shot_file, shot_bytes, updated_at, measure, has_active_s)"
                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?12, ?13, ?14, ?15,"
-                    " ?16, strftime('%s','now'))"
+                    " ?16, strftime('%s','now'), ?17, ?18)"
                     " ON CONFLICT(id) DO UPDATE SET memo = ?7, tags = ?8, flags = ?9,"
                     " state = CASE WHEN state = 4 THEN 4 ELSE ?10 END, version = version + 1,"
                     " tracked_s = ?11, shot_status = ?12, shot_taken_at = ?13, shot_reason = ?14,"
-                    " shot_file = ?15, shot_bytes = ?16, updated_at = strftime('%s','now')");
+                    " shot_file = ?15, shot_bytes = ?16, updated_at = strftime('%s','now'),"
+                    " measure = ?17, has_active_s = ?18");
     bind_text(st, 1, seg->s.id);
     bind_text(st, 2, seg->account);
     bind_text(st, 3, seg->s.contract_id);
@@ -522,6 +552,8 @@ int tk_journal_seg_put(struct tk_journal *j, struct tk_seg *seg)
     bind_text(st, 14, seg->s.shot_reason);
     bind_text(st, 15, seg->shot_file);
     sqlite3_bind_int64(st, 16, seg->shot_bytes);
+    sqlite3_bind_int(st, 17, (int)seg->s.measure);
+    sqlite3_bind_int(st, 18, seg->s.has_active_s);
     if ((r = run(j, st)) < 0)
         goto rollback;
     /* Buckets only grow, except when a discarded idle stretch empties one: rewrite them all. */
@@ -531,16 +563,17 @@ int tk_journal_seg_put(struct tk_journal *j, struct tk_seg *seg)
         goto rollback;
     for (int i = 0; i < ST_SEG_BUCKETS; i++) {
         const struct st_bucket *b = &seg->s.b[i];
-        if (!seg->ms[i] && !b->keys && !b->mouse)
+        if (!seg->ms[i] && !b->keys && !b->mouse && !b->active_s)
             continue;
         st = prepare(j, "INSERT INTO buckets(segment_id, idx, tracked_ms, keys, mouse,"
-                        " synthetic) VALUES (?, ?, ?, ?, ?, ?)");
+                        " synthetic, active_s) VALUES (?, ?, ?, ?, ?, ?, ?)");
         bind_text(st, 1, seg->s.id);
         sqlite3_bind_int(st, 2, i);
         sqlite3_bind_int64(st, 3, seg->ms[i]);
         sqlite3_bind_int(st, 4, b->keys);
         sqlite3_bind_int(st, 5, b->mouse);
         sqlite3_bind_int(st, 6, b->synthetic);
+        sqlite3_bind_int(st, 7, b->active_s);
         if ((r = run(j, st)) < 0)
             goto rollback;
     }

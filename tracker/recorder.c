@@ -333,6 +333,11 @@ static int open_segment(struct tk_recorder *r, int64_t pos, unsigned extra_flags
         seg.seg_s = (int)(r->slot_ms / 1000);
         seg.s.memo = xstrdup(r->memo);
         seg.s.tags = copy_tags(r->tags);
+        /* Wayland measures active seconds; counts backends leave active_s unknown. */
+        if (tk_platform_measure(r->o.platform, r->o.pctx) == TK_MEASURE_ACTIVE_SECONDS) {
+            seg.s.measure = ST_MEASURE_ACTIVE_SECONDS;
+            seg.s.has_active_s = true;
+        }
     } else {
         stop_on_error(r, rc);
         return rc;
@@ -406,6 +411,33 @@ static int close_segment(struct tk_recorder *r, bool final)
 }
 
 /*
+ * Adds act to the open bucket, in the segment's measure. Active seconds are
+ * capped at the seconds the bucket has tracked so far: a second cannot be
+ * active without being tracked. Input of the other measure (a segment
+ * reopened after the desktop changed) is left out rather than mixed in.
+ */
+static void credit_input(struct tk_recorder *r, const struct tk_activity *act)
+{
+    struct st_bucket *b = &r->seg.s.b[r->cur];
+
+    if (r->seg.s.measure == ST_MEASURE_COUNTS) {
+        b->keys += act->keys;
+        b->mouse += act->mouse;
+        b->synthetic += act->synthetic;
+    }
+    if (r->seg.s.has_active_s && act->active_s > 0) {
+        /* Rounded as tk_seg_sync_seconds rounds, and a bucket with input has 1 s at least. */
+        int64_t cap = (r->seg.ms[r->cur] + 500) / 1000;
+        if (cap > r->bucket_ms / 1000)
+            cap = r->bucket_ms / 1000;
+        if (cap < 1)
+            cap = 1;
+        int64_t sum = (int64_t)b->active_s + act->active_s;
+        b->active_s = (int)(sum > cap ? cap : sum);
+    }
+}
+
+/*
  * Credits the span [from, to) of the timeline to the buckets it covers and
  * act to the bucket it ends in, closing buckets and segments whose end it
  * passes, and taking the screenshot when its moment falls inside.
@@ -445,9 +477,7 @@ static void advance(struct tk_recorder *r, int64_t from, int64_t to, const struc
         if (r->seg.ms[r->cur] > r->bucket_ms)
             r->seg.ms[r->cur] = r->bucket_ms;
         if (act && !act_added && mid < bend) {
-            r->seg.s.b[r->cur].keys += act->keys;
-            r->seg.s.b[r->cur].mouse += act->mouse;
-            r->seg.s.b[r->cur].synthetic += act->synthetic;
+            credit_input(r, act);
             act_added = true;
         }
         pos = step;
@@ -467,11 +497,8 @@ static void advance(struct tk_recorder *r, int64_t from, int64_t to, const struc
             }
         }
     }
-    if (!act_added && act && r->have_seg && (act->keys || act->mouse)) {
-        r->seg.s.b[r->cur].keys += act->keys;
-        r->seg.s.b[r->cur].mouse += act->mouse;
-        r->seg.s.b[r->cur].synthetic += act->synthetic;
-    }
+    if (!act_added && act && r->have_seg && (act->keys || act->mouse || act->active_s))
+        credit_input(r, act);
 }
 
 /* After a clock jump: continue at pos on the new timeline, in its slot and bucket. */

@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <sqlite3.h>
+
 #include "lib/uuid.h"
 #include "tests/unit/tracker-fixture.h"
 
@@ -46,7 +48,7 @@ static void start(struct fx *f)
  * Records 3.5 buckets in a child process and kills it with SIGKILL: the
  * three closed buckets are on disk, the half bucket is not.
  */
-static void record_then_crash(const char *dir, int64_t t0_ms)
+static void record_then_crash(const char *dir, int64_t t0_ms, enum tk_measure measure)
 {
     pid_t pid = fork();
     int status;
@@ -71,6 +73,8 @@ static void record_then_crash(const char *dir, int64_t t0_ms)
         o.device_id = "device-1";
         o.segment_s = 600;
         child.r = tk_recorder_new(&o, fx_on_event, &child);
+        tk_fake_set_measure(measure);
+        child.active_seconds = measure == TK_MEASURE_ACTIVE_SECONDS;
         start(&child);
         fx_run(&child, 210 * 1000, 1);
         raise(SIGKILL);
@@ -89,7 +93,7 @@ static void test_recover_after_kill(void **state)
     char id[37];
 
     fx_setup_dirs(&fx, t0 * 1000);
-    record_then_crash(fx.dir, t0 * 1000);
+    record_then_crash(fx.dir, t0 * 1000, TK_MEASURE_COUNTS);
 
     /* The next start takes the lock the dead process held, and recovers. */
     char err[256];
@@ -396,10 +400,160 @@ static void test_quota_warning_and_stop(void **state)
     nftw(fx.dir, fx_rm, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* The same crash on an active-seconds desktop: the durable buckets keep their active seconds. */
+static void test_recover_active_seconds_after_kill(void **state)
+{
+    int64_t t0 = fx_time("2026-11-23T10:20:00Z");
+    struct tk_seg s;
+    char err[256];
+    json_t *wire;
+
+    fx_setup_dirs(&fx, t0 * 1000);
+    record_then_crash(fx.dir, t0 * 1000, TK_MEASURE_ACTIVE_SECONDS);
+    assert_int_equal(tk_journal_open(fx.dir, TK_JOURNAL_LOCKED, &fx.j, err, sizeof(err)), 0);
+    assert_int_equal(tk_journal_recover(fx.j), 1);
+    assert_int_equal(tk_journal_seg_find(fx.j, ACCOUNT, CONTRACT, t0, &s), 0);
+    assert_int_equal(s.state, TK_SEG_QUEUED);
+    assert_int_equal(s.s.measure, ST_MEASURE_ACTIVE_SECONDS);
+    assert_true(s.s.has_active_s);
+    assert_int_equal(st_segment_tracked(&s.s), 180);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(s.s.b[i].tracked_s, 60);
+        assert_int_equal(s.s.b[i].active_s, 60);
+        assert_int_equal(s.s.b[i].keys, 0);
+        assert_int_equal(s.s.b[i].mouse, 0);
+    }
+    assert_int_equal(s.s.b[3].active_s, 0);
+    assert_int_equal(st_segment_activity(&s.s), 3);
+    /* What the uploader sends for it. */
+    wire = st_segment_to_json(&s.s);
+    assert_string_equal(json_string_value(json_object_get(wire, "activity_measure")),
+                        "active_seconds");
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(wire, "minutes"), 2), "active_s")),
+                     60);
+    json_decref(wire);
+    tk_seg_release(&s);
+    fx_teardown(&fx);
+}
+
+/* The tables of schema 1, as stint wrote them before active seconds (never edit). */
+static const char schema_1[] =
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE segments (id TEXT PRIMARY KEY, account TEXT NOT NULL,"
+    "  contract_id TEXT NOT NULL, device_id TEXT NOT NULL, start INTEGER NOT NULL,"
+    "  seg_s INTEGER NOT NULL, memo TEXT NOT NULL, tags TEXT NOT NULL,"
+    "  flags INTEGER NOT NULL DEFAULT 0, state INTEGER NOT NULL,"
+    "  version INTEGER NOT NULL DEFAULT 0, tracked_s INTEGER NOT NULL DEFAULT 0,"
+    "  shot_status INTEGER NOT NULL DEFAULT 0, shot_taken_at INTEGER NOT NULL DEFAULT 0,"
+    "  shot_reason TEXT NOT NULL DEFAULT '', shot_file TEXT NOT NULL DEFAULT '',"
+    "  shot_bytes INTEGER NOT NULL DEFAULT 0, acked_version INTEGER NOT NULL DEFAULT 0,"
+    "  acked_s INTEGER NOT NULL DEFAULT 0, shot_acked INTEGER NOT NULL DEFAULT 0,"
+    "  refused TEXT NOT NULL DEFAULT '', updated_at INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX segments_slot ON segments(account, contract_id, start);"
+    "CREATE INDEX segments_state ON segments(state, start);"
+    "CREATE TABLE buckets (segment_id TEXT NOT NULL REFERENCES segments(id) ON DELETE CASCADE,"
+    "  idx INTEGER NOT NULL, tracked_ms INTEGER NOT NULL, keys INTEGER NOT NULL,"
+    "  mouse INTEGER NOT NULL, synthetic INTEGER NOT NULL, PRIMARY KEY (segment_id, idx));"
+    "INSERT INTO segments (id, account, contract_id, device_id, start, seg_s, memo, tags, state,"
+    "  version, tracked_s) VALUES ('33333333-3333-4333-8333-333333333333',"
+    "  'http://test me@example.com', '6f1c2b9e-4d3a-4b8e-9c1d-2a3b4c5d6e7f', 'device-1',"
+    "  1795429200, 600, 'Old', '[]', 2, 3, 90);"
+    "INSERT INTO buckets VALUES ('33333333-3333-4333-8333-333333333333', 0, 60000, 12, 30, 0);"
+    "INSERT INTO buckets VALUES ('33333333-3333-4333-8333-333333333333', 1, 30000, 0, 4, 0);"
+    "PRAGMA user_version = 1;";
+
+static int user_version(const char *dir)
+{
+    char *path = xasprintf("%s/%s", dir, TK_JOURNAL_FILE);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int v = -1;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(path);
+    return v;
+}
+
+static void make_old_journal(const char *dir)
+{
+    char *path = xasprintf("%s/%s", dir, TK_JOURNAL_FILE);
+    sqlite3 *db = NULL;
+    char *msg = NULL;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    if (sqlite3_exec(db, schema_1, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("cannot write the old journal: %s", msg);
+    sqlite3_close(db);
+    free(path);
+}
+
+/* A journal written by schema 1 opens, reads as counts, and takes active-seconds segments. */
+static void test_old_journal_migrates(void **state)
+{
+    int64_t t0 = fx_time("2026-11-23T10:20:00Z");
+    struct tk_seg s, a;
+    struct tk_journal *ro;
+    char err[256];
+
+    assert_int_equal(t0, 1795429200); /* the slot of the old row */
+    fx_setup_dirs(&fx, t0 * 1000);
+    make_old_journal(fx.dir);
+    assert_int_equal(user_version(fx.dir), 1);
+
+    /* A reader (stint status) migrates it too, rather than failing on the new columns. */
+    assert_int_equal(tk_journal_open(fx.dir, TK_JOURNAL_READONLY, &ro, err, sizeof(err)), 0);
+    assert_int_equal(user_version(fx.dir), 2);
+    assert_int_equal(tk_journal_seg_get(ro, "33333333-3333-4333-8333-333333333333", &s), 0);
+    tk_journal_free(ro);
+    assert_int_equal(s.s.measure, ST_MEASURE_COUNTS);
+    assert_false(s.s.has_active_s);
+    assert_int_equal(s.s.b[0].tracked_s, 60);
+    assert_int_equal(s.s.b[0].keys, 12);
+    assert_int_equal(s.s.b[0].mouse, 30);
+    assert_int_equal(s.s.b[1].tracked_s, 30);
+    assert_int_equal(s.s.b[1].mouse, 4);
+    assert_int_equal(s.state, TK_SEG_QUEUED);
+    assert_string_equal(s.s.memo, "Old");
+    /* Its upload reads as before active seconds: nothing new on the wire. */
+    {
+        json_t *wire = st_segment_to_json(&s.s);
+        assert_null(json_object_get(wire, "activity_measure"));
+        assert_null(json_object_get(json_array_get(json_object_get(wire, "minutes"), 0),
+                                    "active_s"));
+        json_decref(wire);
+    }
+    tk_seg_release(&s);
+
+    /* The writer opens it at schema 2 and stores an active-seconds segment beside the old one. */
+    assert_int_equal(tk_journal_open(fx.dir, TK_JOURNAL_LOCKED, &fx.j, err, sizeof(err)), 0);
+    make_seg(&a, t0 + 600, 60);
+    a.s.measure = ST_MEASURE_ACTIVE_SECONDS;
+    a.s.has_active_s = true;
+    for (int i = 0; i < ST_SEG_BUCKETS; i++)
+        a.s.b[i].active_s = i * 6;
+    assert_int_equal(tk_journal_seg_put(fx.j, &a), 0);
+    assert_int_equal(tk_journal_seg_get(fx.j, a.s.id, &s), 0);
+    assert_int_equal(s.s.measure, ST_MEASURE_ACTIVE_SECONDS);
+    assert_true(s.s.has_active_s);
+    for (int i = 0; i < ST_SEG_BUCKETS; i++)
+        assert_int_equal(s.s.b[i].active_s, i * 6);
+    tk_seg_release(&s);
+    tk_seg_release(&a);
+    fx_teardown(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_recover_after_kill),
+        cmocka_unit_test(test_recover_active_seconds_after_kill),
+        cmocka_unit_test(test_old_journal_migrates),
         cmocka_unit_test(test_lock),
         cmocka_unit_test(test_readonly_without_journal),
         cmocka_unit_test(test_ack_finish_refuse),

@@ -745,10 +745,131 @@ static void test_no_display(void **state)
     nftw(fx.dir, fx_rm, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/*
+ * One second of the fake desktop: the clock moves a second, the second is
+ * active or not, and the recorder ticks (the engine ticks at least once a second).
+ */
+static void active_second(struct fx *f, bool active)
+{
+    tk_fake_clock_advance(&f->clk, 1000);
+    if (active)
+        tk_fake_add_active_seconds(1);
+    tk_fake_set_idle_ms(0);
+    tk_recorder_tick(f->r);
+}
+
+/*
+ * An active-seconds desktop (Wayland): each minute's active seconds go to
+ * its bucket, the counts stay 0, the level counts minutes with an active
+ * second, and the upload says so and passes the server's checks.
+ */
+static void test_active_seconds_fill_buckets(void **state)
+{
+    static const int pattern[5] = {42, 60, 0, 45, 10};
+    int64_t t0 = fx_time("2026-11-23T10:20:00Z");
+    struct tk_seg a;
+    json_t *wire;
+
+    fx_setup(&fx, t0 * 1000, 600, 0);
+    tk_fake_set_measure(TK_MEASURE_ACTIVE_SECONDS);
+    start(&fx, "Wayland");
+    for (int m = 0; m < 5; m++)
+        for (int sec = 0; sec < 60; sec++)
+            active_second(&fx, sec < pattern[m]);
+    /* A backend reporting more seconds than passed cannot make a minute more than full. */
+    tk_fake_add_active_seconds(500);
+    fx_run(&fx, 30 * 1000, 0);
+    assert_int_equal(tk_recorder_stop(fx.r, TK_STOP_USER, NULL), 0);
+
+    assert_int_equal(fx_seg(&fx, t0, &a), 0);
+    assert_int_equal(a.s.measure, ST_MEASURE_ACTIVE_SECONDS);
+    assert_true(a.s.has_active_s);
+    for (int m = 0; m < 5; m++) {
+        assert_bucket(&a, m, 60, 0);
+        if (a.s.b[m].active_s != pattern[m])
+            fail_msg("bucket %d: %d active seconds, expected %d", m, a.s.b[m].active_s,
+                     pattern[m]);
+        assert_int_equal(a.s.b[m].mouse, 0);
+    }
+    assert_bucket(&a, 5, 30, 0);
+    assert_true(a.s.b[5].active_s <= 30 && a.s.b[5].active_s >= 1);
+    assert_int_equal(st_segment_activity(&a.s), 5); /* minutes 0, 1, 3, 4 and 5 */
+    assert_false(a.s.flags & ST_FLAG_UNUSUAL_INPUT);
+    assert_wire_valid(&a, 600);
+    wire = st_segment_to_json(&a.s);
+    assert_string_equal(json_string_value(json_object_get(wire, "activity_measure")),
+                        "active_seconds");
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(wire, "minutes"), 0), "active_s")),
+                     42);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(wire, "minutes"), 0), "keys")),
+                     0);
+    json_decref(wire);
+    tk_seg_release(&a);
+    fx_teardown(&fx);
+}
+
+/* A counts desktop (X11) neither claims active seconds nor says a measure: the upload is as before. */
+static void test_counts_segment_has_no_active_seconds(void **state)
+{
+    int64_t t0 = fx_time("2026-11-23T10:20:00Z");
+    struct tk_seg a;
+    json_t *wire;
+
+    fx_setup(&fx, t0 * 1000, 600, 0);
+    start(&fx, "X11");
+    tk_fake_add_active_seconds(5); /* a counts backend never reports these; ignored if it did */
+    fx_run(&fx, 90 * 1000, 1);
+    tk_recorder_stop(fx.r, TK_STOP_USER, NULL);
+    assert_int_equal(fx_seg(&fx, t0, &a), 0);
+    assert_int_equal(a.s.measure, ST_MEASURE_COUNTS);
+    assert_false(a.s.has_active_s);
+    wire = st_segment_to_json(&a.s);
+    assert_null(json_object_get(wire, "activity_measure"));
+    assert_null(json_object_get(json_array_get(json_object_get(wire, "minutes"), 0), "active_s"));
+    json_decref(wire);
+    tk_seg_release(&a);
+    fx_teardown(&fx);
+}
+
+/*
+ * The desktop changed between two runs in one slot (an X11 session, then
+ * Wayland): the segment keeps the measure it was opened with, and the other
+ * measure's input is left out rather than mixed in (the server refuses a
+ * changed measure for good).
+ */
+static void test_measure_kept_when_reopened(void **state)
+{
+    int64_t t0 = fx_time("2026-11-23T10:20:00Z");
+    struct tk_seg a;
+
+    fx_setup(&fx, t0 * 1000, 600, 0);
+    start(&fx, "Switch");
+    fx_run(&fx, 60 * 1000, 1);
+    tk_recorder_stop(fx.r, TK_STOP_USER, NULL);
+    tk_fake_set_measure(TK_MEASURE_ACTIVE_SECONDS);
+    start(&fx, "Switch");
+    for (int sec = 0; sec < 60; sec++)
+        active_second(&fx, true);
+    tk_recorder_stop(fx.r, TK_STOP_USER, NULL);
+    assert_int_equal(fx_seg(&fx, t0, &a), 0);
+    assert_int_equal(a.s.measure, ST_MEASURE_COUNTS);
+    assert_false(a.s.has_active_s);
+    assert_bucket(&a, 0, 60, 60);
+    assert_bucket(&a, 1, 60, 0);
+    assert_wire_valid(&a, 600);
+    tk_seg_release(&a);
+    fx_teardown(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buckets_across_segment),
+        cmocka_unit_test(test_active_seconds_fill_buckets),
+        cmocka_unit_test(test_counts_segment_has_no_active_seconds),
+        cmocka_unit_test(test_measure_kept_when_reopened),
         cmocka_unit_test(test_day_and_week_boundary),
         cmocka_unit_test(test_input_at_bucket_edge),
         cmocka_unit_test(test_short_segments),

@@ -4,7 +4,9 @@
  * it to the tree's answer byte for byte: json_dumps(segments_to_json(r),
  * JSON_COMPACT) for thousands of random rows, with hostile memos and tags
  * (quotes, backslashes, every control character, multi-byte text), every
- * flag, every screenshot state, and with and without the week's figures.
+ * flag, every screenshot state, both activity measures (counts, with or
+ * without active seconds, and active seconds with the counts as null), and
+ * with and without the week's figures.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -60,6 +62,19 @@ static void fill_row(unsigned *st, struct seg_row *r)
         r->s.b[k].keys = (int)rnd(st, 500);
         r->s.b[k].mouse = (int)rnd(st, 500);
         r->s.b[k].synthetic = (int)rnd(st, 10);
+        r->s.b[k].active_s = (int)rnd(st, 61);
+    }
+    /* Counts (with or without active seconds) and active seconds (counts shown as null). */
+    switch (rnd(st, 3)) {
+    case 0:
+        break;
+    case 1:
+        r->s.has_active_s = true;
+        break;
+    default:
+        r->s.measure = ST_MEASURE_ACTIVE_SECONDS;
+        r->s.has_active_s = true;
+        break;
     }
     r->s.memo = rnd(st, 5) ? random_text(st, 40) : NULL;
     r->s.tags = json_array();

@@ -3,7 +3,8 @@
  * (lib/segment.c): what an upload may hold and what is refused, the
  * round trip through the upload form, the figures the Work Diary shows
  * (tracked seconds, activity, unusual input), the "only extends" test of
- * a re-upload, and the storage form of the buckets.
+ * a re-upload, and the storage form of the buckets. Both measures of
+ * activity: counts, and active seconds (Wayland).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -566,24 +567,24 @@ static void unusual_means_more_than_half_synthetic(void **state)
     memset(s.b, 0, sizeof(s.b));
     assert_false(st_segment_unusual(&s)); /* no input at all */
 
-    s.b[0] = (struct st_bucket){60, 10, 0, 0};
-    s.b[1] = (struct st_bucket){60, 6, 4, 10};
+    s.b[0] = (struct st_bucket){60, 10, 0, 0, 0};
+    s.b[1] = (struct st_bucket){60, 6, 4, 10, 0};
     assert_false(st_segment_unusual(&s)); /* 10 of 20: exactly half */
 
     s.b[0].synthetic = 1;
     assert_true(st_segment_unusual(&s)); /* 11 of 20 */
 
     s.b[0].synthetic = 0;
-    s.b[2] = (struct st_bucket){60, 0, 1, 0};
+    s.b[2] = (struct st_bucket){60, 0, 1, 0, 0};
     assert_false(st_segment_unusual(&s)); /* 10 of 21 */
 
     memset(s.b, 0, sizeof(s.b));
-    s.b[9] = (struct st_bucket){60, 0, 3, 2};
+    s.b[9] = (struct st_bucket){60, 0, 3, 2, 0};
     assert_true(st_segment_unusual(&s)); /* 2 of 3 */
 
     /* The largest counts a bucket may hold do not overflow the sum. */
     for (int i = 0; i < ST_SEG_BUCKETS; i++)
-        s.b[i] = (struct st_bucket){60, ST_SEG_COUNT_MAX, ST_SEG_COUNT_MAX, 2 * ST_SEG_COUNT_MAX};
+        s.b[i] = (struct st_bucket){60, ST_SEG_COUNT_MAX, ST_SEG_COUNT_MAX, 2 * ST_SEG_COUNT_MAX, 0};
     assert_true(st_segment_unusual(&s));
     st_segment_release(&s);
 }
@@ -656,15 +657,15 @@ static void buckets_round_trip_through_their_storage_form(void **state)
     char text[512];
 
     for (int i = 0; i < ST_SEG_BUCKETS; i++)
-        b[i] = (struct st_bucket){i * 6, i * 1000, ST_SEG_COUNT_MAX - i, 2 * ST_SEG_COUNT_MAX - i};
-    st_buckets_format(b, text, sizeof(text));
+        b[i] = (struct st_bucket){i * 6, i * 1000, ST_SEG_COUNT_MAX - i, 2 * ST_SEG_COUNT_MAX - i, 0};
+    st_buckets_format(b, false, text, sizeof(text));
     assert_int_equal(strncmp(text, "0,0,1000000,2000000,6,1000,999999,1999999,", 42), 0);
     memset(back, 0xff, sizeof(back));
-    assert_int_equal(st_buckets_parse(text, back), 0);
+    assert_int_equal(st_buckets_parse(text, back, NULL), 0);
     assert_memory_equal(b, back, sizeof(b));
 
     memset(b, 0, sizeof(b));
-    st_buckets_format(b, text, sizeof(text));
+    st_buckets_format(b, false, text, sizeof(text));
     assert_string_equal(text, "0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,"
                               "0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0");
 }
@@ -694,14 +695,258 @@ static void bucket_text_that_is_not_forty_counts_is_refused(void **state)
     bad[7] = "1,2,3";
 
     snprintf(text, sizeof(text), "%s,0", zeros39);
-    assert_int_equal(st_buckets_parse(text, b), 0); /* forty: the control */
+    assert_int_equal(st_buckets_parse(text, b, NULL), 0); /* forty: the control */
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         memset(b, 0x5a, sizeof(b));
         memcpy(before, b, sizeof(b));
-        if (st_buckets_parse(bad[i], b) != -EINVAL)
+        if (st_buckets_parse(bad[i], b, NULL) != -EINVAL)
             fail_msg("'%s' was accepted", bad[i]);
         assert_memory_equal(b, before, sizeof(b)); /* untouched on failure */
     }
+}
+
+
+/* ---- active seconds ---- */
+
+/* The valid upload turned into an active-seconds one: counts 0, active_s per minute. */
+static json_t *valid_active(void)
+{
+    static const int active[ST_SEG_BUCKETS] = {42, 60, 0, 45, 0, 0, 0, 0, 0, 0};
+    json_t *o = valid();
+
+    json_object_set_new(o, "activity_measure", json_string("active_seconds"));
+    for (int i = 0; i < ST_SEG_BUCKETS; i++) {
+        json_t *m = minute(o, i);
+        json_object_set_new(m, "keys", json_integer(0));
+        json_object_set_new(m, "mouse", json_integer(0));
+        json_object_set_new(m, "synthetic", json_integer(0));
+        json_object_set_new(m, "active_s", json_integer(active[i]));
+    }
+    return o;
+}
+
+static struct st_segment parse_active(void)
+{
+    struct st_segment s;
+    char err[256] = "";
+    json_t *o = valid_active();
+
+    if (st_segment_from_json(o, SEG_S, &s, err, sizeof(err)) != 0)
+        fail_msg("the valid active-seconds upload is refused: %s", err);
+    json_decref(o);
+    return s;
+}
+
+static void an_active_seconds_upload_is_read(void **state)
+{
+    struct st_segment s = parse_active();
+
+    assert_int_equal(s.measure, ST_MEASURE_ACTIVE_SECONDS);
+    assert_true(s.has_active_s);
+    assert_int_equal(s.b[0].active_s, 42);
+    assert_int_equal(s.b[3].active_s, 45);
+    assert_int_equal(s.b[0].keys, 0);
+    /* Level: minutes with an active second, whatever the counts say. */
+    assert_int_equal(st_segment_activity(&s), 3);
+    assert_true(st_bucket_has_input(&s, 0));
+    assert_false(st_bucket_has_input(&s, 2));
+    assert_false(st_segment_unusual(&s));
+    st_segment_release(&s);
+}
+
+static void a_counts_upload_may_carry_active_seconds(void **state)
+{
+    json_t *o = valid();
+    struct st_segment s;
+    char err[256] = "";
+
+    for (int i = 0; i < ST_SEG_BUCKETS; i++)
+        json_object_set_new(minute(o, i), "active_s", json_integer(i < 4 ? 30 : 0));
+    /* Minute 2 has active seconds but no counts: under counts it has no input. */
+    assert_int_equal(st_segment_from_json(o, SEG_S, &s, err, sizeof(err)), 0);
+    assert_int_equal(s.measure, ST_MEASURE_COUNTS);
+    assert_true(s.has_active_s);
+    assert_int_equal(s.b[2].active_s, 30);
+    assert_int_equal(st_segment_activity(&s), 3);
+    st_segment_release(&s);
+    json_object_set_new(o, "activity_measure", json_string("counts"));
+    accept_upload(o, "counts named explicitly");
+
+    /* Without active_s, as every tracker before it sent. */
+    o = valid();
+    assert_int_equal(st_segment_from_json(o, SEG_S, &s, err, sizeof(err)), 0);
+    assert_int_equal(s.measure, ST_MEASURE_COUNTS);
+    assert_false(s.has_active_s);
+    st_segment_release(&s);
+    json_decref(o);
+}
+
+static void active_seconds_are_checked(void **state)
+{
+    json_t *o;
+
+    o = valid_active();
+    json_object_set_new(minute(o, 3), "active_s", json_integer(46));
+    reject_upload(o, "'active_s' exceeds 'tracked_s'", "more active seconds than tracked");
+
+    o = valid_active();
+    json_object_set_new(minute(o, 0), "active_s", json_integer(61));
+    reject_upload(o, "active_s", "more active seconds than a minute has");
+
+    o = valid_active();
+    json_object_set_new(minute(o, 0), "active_s", json_integer(-1));
+    reject_upload(o, "active_s", "negative active seconds");
+
+    o = valid_active();
+    json_object_set_new(minute(o, 0), "active_s", json_string("42"));
+    reject_upload(o, "active_s", "active seconds as a string");
+
+    o = valid_active();
+    json_object_set_new(minute(o, 0), "active_s", json_null());
+    reject_upload(o, "active_s", "null active seconds");
+
+    o = valid_active();
+    json_object_set_new(minute(o, 1), "keys", json_integer(3));
+    reject_upload(o, "counts are unavailable", "keys with active seconds");
+
+    o = valid_active();
+    json_object_set_new(minute(o, 1), "mouse", json_integer(1));
+    reject_upload(o, "must be 0", "mouse with active seconds");
+
+    o = valid_active();
+    json_object_del(minute(o, 5), "active_s");
+    reject_upload(o, "'active_s' is required", "a minute without active seconds");
+
+    o = valid();
+    json_object_set_new(minute(o, 0), "active_s", json_integer(10));
+    reject_upload(o, "all ten minutes or in none", "active_s in one minute of a counts segment");
+
+    o = valid();
+    for (int i = 0; i < ST_SEG_BUCKETS - 1; i++)
+        json_object_set_new(minute(o, i), "active_s", json_integer(0));
+    reject_upload(o, "all ten minutes or in none", "active_s missing in the last minute");
+
+    o = valid_active();
+    json_object_set_new(o, "activity_measure", json_string("keystrokes"));
+    reject_upload(o, "'activity_measure' must be counts or active_seconds", "an unknown measure");
+
+    o = valid_active();
+    json_object_set_new(o, "activity_measure", json_integer(1));
+    reject_upload(o, "activity_measure", "a measure that is not a string");
+
+    o = valid_active();
+    json_object_set_new(o, "activity_measure", json_null());
+    reject_upload(o, "activity_measure", "a null measure");
+}
+
+static void active_seconds_round_trip_through_the_upload_form(void **state)
+{
+    struct st_segment a = parse_active(), b;
+    json_t *in = valid_active(), *out = st_segment_to_json(&a);
+    char err[256] = "";
+
+    if (!json_equal(in, out)) {
+        char *x = json_dumps(out, JSON_SORT_KEYS);
+        fail_msg("to_json differs: %s", x);
+    }
+    assert_int_equal(st_segment_from_json(out, SEG_S, &b, err, sizeof(err)), 0);
+    assert_int_equal(b.measure, ST_MEASURE_ACTIVE_SECONDS);
+    assert_true(st_segment_extends(&a, &b) && st_segment_extends(&b, &a));
+    json_decref(in);
+    json_decref(out);
+    st_segment_release(&a);
+    st_segment_release(&b);
+
+    /* A counts segment says nothing new: neither the measure nor active_s. */
+    a = parse_valid();
+    out = st_segment_to_json(&a);
+    assert_null(json_object_get(out, "activity_measure"));
+    assert_null(json_object_get(minute(out, 0), "active_s"));
+    json_decref(out);
+    a.has_active_s = true;
+    a.b[0].active_s = 17;
+    out = st_segment_to_json(&a);
+    assert_null(json_object_get(out, "activity_measure"));
+    assert_int_equal(json_integer_value(json_object_get(minute(out, 0), "active_s")), 17);
+    assert_int_equal(json_integer_value(json_object_get(minute(out, 9), "active_s")), 0);
+    json_decref(out);
+    st_segment_release(&a);
+}
+
+static void unusual_input_is_never_derived_from_active_seconds(void **state)
+{
+    struct st_segment s = {0};
+
+    s.b[0].keys = 1;
+    s.b[0].synthetic = 1; /* all synthetic: unusual under counts */
+    assert_true(st_segment_unusual(&s));
+    s.measure = ST_MEASURE_ACTIVE_SECONDS;
+    assert_false(st_segment_unusual(&s));
+}
+
+static void extends_keeps_the_measure_and_active_seconds_growing(void **state)
+{
+    struct st_segment old = parse_active(), next;
+
+#define CASE(expect, what, change)                                                                 \
+    do {                                                                                           \
+        next = copy(&old);                                                                         \
+        change;                                                                                    \
+        if (st_segment_extends(&old, &next) != (expect))                                           \
+            fail_msg("%s: expected %s", what, (expect) ? "extends" : "does not extend");           \
+        st_segment_release(&next);                                                                 \
+    } while (0)
+
+    CASE(true, "the same again", (void)0);
+    CASE(true, "more active seconds", next.b[0].active_s = 43);
+    CASE(false, "fewer active seconds", next.b[1].active_s = 59);
+    CASE(false, "the measure changed", next.measure = ST_MEASURE_COUNTS);
+    CASE(false, "active seconds gone", (next.measure = ST_MEASURE_COUNTS, next.has_active_s = false));
+    st_segment_release(&old);
+
+    old = parse_valid();
+    CASE(true, "counts: active seconds added", (next.has_active_s = true, next.b[0].active_s = 5));
+    CASE(false, "counts: the measure changed", next.measure = ST_MEASURE_ACTIVE_SECONDS);
+    old.has_active_s = true;
+    old.b[0].active_s = 5;
+    CASE(false, "counts: active seconds dropped", next.has_active_s = false);
+    CASE(false, "counts: active seconds went down", next.b[0].active_s = 4);
+#undef CASE
+    st_segment_release(&old);
+}
+
+static void buckets_with_active_seconds_round_trip_and_old_rows_still_parse(void **state)
+{
+    struct st_bucket b[ST_SEG_BUCKETS], back[ST_SEG_BUCKETS];
+    char text[ST_BUCKETS_TEXT_MAX];
+    bool active = false;
+
+    for (int i = 0; i < ST_SEG_BUCKETS; i++)
+        b[i] = (struct st_bucket){60, 2 * ST_SEG_COUNT_MAX, 2 * ST_SEG_COUNT_MAX,
+                                  2 * ST_SEG_COUNT_MAX, 60 - i};
+    st_buckets_format(b, true, text, sizeof(text));
+    assert_true(strlen(text) < sizeof(text) - 1); /* the largest row fits */
+    assert_int_equal(strncmp(text, "60,2000000,2000000,2000000,60,60,", 33), 0);
+    memset(back, 0xff, sizeof(back));
+    assert_int_equal(st_buckets_parse(text, back, &active), 0);
+    assert_true(active);
+    assert_memory_equal(b, back, sizeof(b));
+
+    /* A row written before active seconds: forty values, no active_s. */
+    st_buckets_format(b, false, text, sizeof(text));
+    assert_int_equal(st_buckets_parse(text, back, &active), 0);
+    assert_false(active);
+    assert_int_equal(back[3].active_s, 0);
+    assert_int_equal(back[3].keys, 2 * ST_SEG_COUNT_MAX);
+
+    /* 45 or 51 values are neither form. */
+    assert_int_equal(st_buckets_parse("0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,"
+                                      "0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0",
+                                      back, &active),
+                     -EINVAL);
+    st_buckets_format(b, true, text, sizeof(text));
+    strcat(text, ",1");
+    assert_int_equal(st_buckets_parse(text, back, &active), -EINVAL);
 }
 
 int main(void)
@@ -724,6 +969,13 @@ int main(void)
         cmocka_unit_test(extends_accepts_only_growth),
         cmocka_unit_test(buckets_round_trip_through_their_storage_form),
         cmocka_unit_test(bucket_text_that_is_not_forty_counts_is_refused),
+        cmocka_unit_test(an_active_seconds_upload_is_read),
+        cmocka_unit_test(a_counts_upload_may_carry_active_seconds),
+        cmocka_unit_test(active_seconds_are_checked),
+        cmocka_unit_test(active_seconds_round_trip_through_the_upload_form),
+        cmocka_unit_test(unusual_input_is_never_derived_from_active_seconds),
+        cmocka_unit_test(extends_keeps_the_measure_and_active_seconds_growing),
+        cmocka_unit_test(buckets_with_active_seconds_round_trip_and_old_rows_still_parse),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -49,6 +49,8 @@ struct fx {
     /* Idle as a desktop counts it: when set, idle grows from last_input_ms. */
     int idle_grows;
     int64_t last_input_ms;
+    /* An active-seconds desktop (as Wayland): fx_run's input is active seconds, no counts. */
+    bool active_seconds;
 };
 
 static inline int fx_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -164,7 +166,7 @@ static inline int64_t fx_now(struct fx *f)
  * Moves time forward by ms the way the engine's loop does: a tick at every
  * deadline the recorder asks for (at most a second apart). With keys_per_s,
  * that many key presses (and as many mouse events) arrive before each tick
- * that ends a whole second.
+ * that ends a whole second (with active_seconds: each such second is active).
  */
 static inline void fx_run(struct fx *f, int64_t ms, int keys_per_s)
 {
@@ -183,7 +185,10 @@ static inline void fx_run(struct fx *f, int64_t ms, int keys_per_s)
         /* Input happens on each whole second; a tick delivers what arrived since the last. */
         seconds = fx_now(f) / 1000 - before / 1000;
         if (keys_per_s && seconds > 0) {
-            tk_fake_add_activity((int)seconds * keys_per_s, (int)seconds * keys_per_s, 0);
+            if (f->active_seconds)
+                tk_fake_add_active_seconds((int)seconds);
+            else
+                tk_fake_add_activity((int)seconds * keys_per_s, (int)seconds * keys_per_s, 0);
             f->last_input_ms = fx_now(f) / 1000 * 1000;
         }
         if (f->idle_grows)

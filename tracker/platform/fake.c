@@ -31,6 +31,7 @@ static struct {
     int capture_calls;
     int last_monitor;
     bool open_fails;
+    enum tk_measure measure;
 } st = {.last_monitor = TK_MONITOR_ALL};
 
 void tk_fake_add_activity(int keys, int mouse, int synthetic)
@@ -39,6 +40,20 @@ void tk_fake_add_activity(int keys, int mouse, int synthetic)
     st.pending.keys += keys;
     st.pending.mouse += mouse;
     st.pending.synthetic += synthetic;
+    pthread_mutex_unlock(&lock);
+}
+
+void tk_fake_add_active_seconds(int seconds)
+{
+    pthread_mutex_lock(&lock);
+    st.pending.active_s += seconds;
+    pthread_mutex_unlock(&lock);
+}
+
+void tk_fake_set_measure(enum tk_measure m)
+{
+    pthread_mutex_lock(&lock);
+    st.measure = m;
     pthread_mutex_unlock(&lock);
 }
 
@@ -123,9 +138,20 @@ static int fake_drain(struct tk_platform_ctx *ctx, struct tk_activity *acc)
     acc->keys += st.pending.keys;
     acc->mouse += st.pending.mouse;
     acc->synthetic += st.pending.synthetic;
+    acc->active_s += st.pending.active_s;
     memset(&st.pending, 0, sizeof(st.pending));
     pthread_mutex_unlock(&lock);
     return 0;
+}
+
+static enum tk_measure fake_measure(struct tk_platform_ctx *ctx)
+{
+    enum tk_measure m;
+
+    pthread_mutex_lock(&lock);
+    m = st.measure;
+    pthread_mutex_unlock(&lock);
+    return m;
 }
 
 static int64_t fake_idle_ms(struct tk_platform_ctx *ctx)
@@ -233,4 +259,5 @@ const struct tk_platform tk_platform_fake = {
     .monitors = fake_monitors,
     .capture = fake_capture,
     .capture_rows = fake_capture_rows,
+    .measure = fake_measure,
 };

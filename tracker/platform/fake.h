@@ -15,6 +15,10 @@
 
 /* Adds input the next drain() reports. */
 void tk_fake_add_activity(int keys, int mouse, int synthetic);
+/* Adds active seconds the next drain() reports (an active-seconds desktop, as Wayland). */
+void tk_fake_add_active_seconds(int seconds);
+/* What measure() says from now on (TK_MEASURE_COUNTS after a reset). */
+void tk_fake_set_measure(enum tk_measure m);
 void tk_fake_set_idle_ms(int64_t ms);
 /*
  * What capture() returns: a busy test pattern (0), a uniform frame (1), or an
@@ -33,7 +37,7 @@ int tk_fake_capture_calls(void);
 int tk_fake_last_capture_monitor(void);
 /* Makes open() fail as it does without a display ("no display: ..."), until reset. */
 void tk_fake_set_open_fails(bool fails);
-/* Back to the start: no activity, idle 0, busy frames, counts 0, open works. */
+/* Back to the start: no activity, idle 0, busy frames, counts 0, open works, counts measure. */
 void tk_fake_reset(void);
 
 #endif

@@ -21,7 +21,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BUILD, STINT, eq, tap  # noqa: E402
+from harness import BUILD, STINT, Server, eq, parse_time, tap  # noqa: E402
 from wayland_env import Sway, need, wait_for  # noqa: E402
 
 PROBE = os.path.join(BUILD, "tests", "integration", "x11-probe")
@@ -124,17 +124,31 @@ def test_capture_has_each_outputs_size_and_background():
         assert near(pixel(both, 1600, 700), "#000000"), pixel(both, 1600, 700)
 
 
-@tap.test
-def test_capture_shows_a_client_window():
+def open_foot(s):
+    """A foot window with white text on red (#c03020) on the first output."""
     need("foot")
-    s = sway()
-    env = s.env()
     foot = subprocess.Popen(
         ["foot", "-o", "colors.background=c03020", "-o", "colors.foreground=ffffff",
          "sh", "-c", "yes 'stint was here' | head -n 40; exec sleep 600"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env=s.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if not wait_for(lambda: s.windows() == 1, 20):
+        foot.kill()
+        foot.wait()
+        raise AssertionError("foot's window did not appear")
+    return foot
+
+
+def close_foot(s, foot):
+    foot.terminate()
+    foot.wait(timeout=30)
+    wait_for(lambda: s.windows() == 0, 10)
+
+
+@tap.test
+def test_capture_shows_a_client_window():
+    s = sway()
+    foot = open_foot(s)
     try:
-        assert wait_for(lambda: s.windows() == 1, 20), "foot's window did not appear"
         with tempfile.TemporaryDirectory() as tmp:
             shot = os.path.join(tmp, "shot.jpg")
             # The window maps before its first frame is drawn: poll until it shows.
@@ -149,9 +163,7 @@ def test_capture_shows_a_client_window():
             _, lines, _ = probe("capture", "1", "save", shot)
             assert near(pixel(shot, 320, 240), "#208040"), pixel(shot, 320, 240)
     finally:
-        foot.terminate()
-        foot.wait(timeout=30)
-        wait_for(lambda: s.windows() == 0, 10)
+        close_foot(s, foot)
 
 
 @tap.test
@@ -302,6 +314,140 @@ def test_stint_status_names_the_backend():
                            text=True, timeout=60)
         d = json.loads(p.stdout)
         assert d["desktop"].startswith("wayland '"), d
+
+
+SEG = 30
+BUCKET = SEG // 10
+
+
+@tap.test
+def test_tracked_run_on_sway_reaches_the_server():
+    # `stint track` on sway: segments on a real stintd measured in active seconds, the
+    # seconds with input found in their buckets (or, read a tick late, the next one),
+    # none counted twice, and a screenshot of each segment.
+    need("wtype")
+    from tracker_env import Freelancer
+    s = sway()
+    foot = open_foot(s)
+    try:
+        srv = Server(segment_s=SEG)
+        fl = Freelancer(srv, with_display=False)
+        tr = fl.track("--contract", fl.contract["id"], "--memo", "On sway", "--for", "40s",
+                      env=s.env(HOME=fl.home))
+        tr.wait_out("tracking contract")
+        started = time.time()
+        touched = []
+        # Input in one second of every three, from 2 s after the start (the compositor's
+        # first idle has come: before it, input cannot be placed) to 5 s before the end.
+        while time.time() < started + 33:
+            sec = at_second_fraction()
+            if sec >= started + 2 and (not touched or sec >= touched[-1] + 3):
+                s.run("wtype", "abc")
+                touched.append(sec)
+            assert wait_for(lambda: time.time() >= sec + 0.8, 2)
+        rc = tr.wait(timeout=120)
+        assert rc == 0, (rc, tr.stdout, tr.stderr)
+        assert "everything is on the server" in tr.stdout, (tr.stdout, tr.stderr)
+    finally:
+        close_foot(s, foot)
+    segs = sorted(fl.diary(), key=lambda x: x["start"])
+    assert len(segs) >= 2, segs
+    got = {}
+    for seg in segs:
+        eq(seg["activity_measure"], "active_seconds", "measure")
+        start = parse_time(seg["start"])
+        for i, m in enumerate(seg["minutes"]):
+            eq((m["keys"], m["mouse"], m["synthetic"]), (None, None, None), "no counts")
+            got[start + i * BUCKET] = m["active_s"]
+        shot = seg.get("screenshot") or {}
+        eq(shot.get("status"), "ok", f"screenshot of {seg['start']}: {seg}")
+        taken = parse_time(shot["taken_at"])
+        assert start <= taken < start + SEG, (seg["start"], shot)
+        r = srv.get(shot["url"], fl.user["token"])
+        assert r.status == 200 and r.body[:2] == b"\xff\xd8", r
+    assert len(touched) >= 8, touched
+    eq(sum(got.values()), len(touched), f"active seconds {got} for input in {touched}")
+    # Each second in its bucket, or the next (drained a tick late): never earlier.
+    want = {}
+    for sec in touched:
+        want[sec - sec % BUCKET] = want.get(sec - sec % BUCKET, 0) + 1
+    late = 0
+    for b in sorted(set(got) | set(want)):
+        early = sum(got.get(x, 0) for x in got if x <= b)
+        due = sum(want.get(x, 0) for x in want if x <= b)
+        assert early <= due, f"bucket {b}: counted before its input; {got} {touched}"
+        late = max(late, due - early)
+    assert late <= 1, f"more than one second read late: {got} {touched}"
+
+
+@tap.test
+def test_desktop_app_is_a_wayland_client_and_tracks():
+    # stint-tracker as a native Wayland client of sway (GDK_BACKEND=wayland, no X display):
+    # it opens, starts the timer from its keyboard shortcut typed with wtype, measures
+    # active seconds from pointer input and uploads a segment with its screenshot.
+    need("wtype")
+    from desktop_harness import APP, App, Person
+    s = sway()
+
+    class WaylandApp(App):
+        def _window_id(self):
+            return None  # no X window to find: the app is found over D-Bus only
+
+    assert os.path.exists(APP), f"{APP} was not built (scripts/deps.sh, then reconfigure)"
+    srv = Server(segment_s=SEG)
+    p = Person(srv)
+    p.env = s.env(**{k: v for k, v in p.env.items()
+                     if k not in ("DISPLAY", "WAYLAND_DISPLAY", "XDG_RUNTIME_DIR")})
+    p.env["GDK_BACKEND"] = "wayland"
+    p.env.pop("DISPLAY", None)
+    p.login_cli()
+    # A virtual keyboard that stays: the seat then has a keyboard the app binds once,
+    # rather than one that comes and goes with each wtype (keys sent before the app has
+    # bound it would be lost).
+    keeper = subprocess.Popen(["wtype", "-s", "600000", "."], env=s.env(),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    app = WaylandApp(p)
+    try:
+        app.wait(lambda st: st["signed_in"] and st["window"]["contract_id"] == p.contract["id"],
+                 20, "the app to be signed in by the CLI's login")
+        # sway gives a new window the keyboard: Ctrl+M, the memo (the contract requires
+        # one), Ctrl+Space starts the timer.
+        # Ctrl+A first: another try replaces the memo rather than adding to it.
+        def memo_typed(st):
+            if st["window"]["memo"] == "Typed on sway":
+                return True
+            s.run("wtype", "-M", "ctrl", "m", "a", "-m", "ctrl", "Typed on sway")
+            return False
+        app.wait(memo_typed, 30, "the memo")
+        s.run("wtype", "-M", "ctrl", " ", "-m", "ctrl")
+        app.wait(lambda st: st["tracking"], 30, "the timer to run")
+        deadline = time.monotonic() + 40
+        moved = None
+        while time.monotonic() < deadline and not moved:
+            sec = at_second_fraction()
+            s.run(POINTER, "2")
+            assert wait_for(lambda: time.time() >= sec + 1.2, 2)
+            st = app.state()
+            moved = st and st["activity"] >= 1
+        assert moved, app.state()
+        st = app.wait(lambda st: st["last_shot_segment"], SEG + 15, "a screenshot")
+        shot_segment = st["last_shot_segment"]
+        app.action("stop")
+        app.wait(lambda st: not st["tracking"], 20, "the timer to stop")
+        app.wait(lambda st: st["queue"] == 0, 60, "the queue to drain")
+    finally:
+        rc = app.terminate()
+        keeper.kill()
+        keeper.wait()
+    eq(rc, 0, "exit status")
+    segs = p.diary()
+    assert segs, "no segment on the server"
+    for seg in segs:
+        eq(seg["activity_measure"], "active_seconds", "measure")
+        eq(seg["memo"], "Typed on sway", "memo")
+    assert any(m["active_s"] > 0 for seg in segs for m in seg["minutes"]), segs
+    shot = next((seg for seg in segs if seg["id"] == shot_segment), None)
+    assert shot and (shot.get("screenshot") or {}).get("status") == "ok", segs
 
 
 tap.main()

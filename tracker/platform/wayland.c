@@ -836,7 +836,7 @@ static int wl_monitors(struct tk_platform_ctx *ctx, struct tk_monitor *out, int 
             continue; /* announced, not configured yet */
         memset(&out[n], 0, sizeof(out[n]));
         out[n].index = n;
-        snprintf(out[n].name, sizeof(out[n].name), "%s",
+        snprintf(out[n].name, sizeof(out[n].name), "%.63s",
                  o->name[0] ? o->name : o->description[0] ? o->description : "output");
         out[n].x = o->x;
         out[n].y = o->y;

@@ -22,10 +22,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import BUILD, STINT, Server, eq, parse_time, tap  # noqa: E402
-from wayland_env import Sway, need, wait_for  # noqa: E402
+from wayland_env import Mutter, Sway, need, wait_for  # noqa: E402
 
 PROBE = os.path.join(BUILD, "tests", "integration", "x11-probe")
 POINTER = os.path.join(BUILD, "tests", "integration", "wl-pointer")
+MUTTER_INPUT = os.path.join(BUILD, "tests", "integration", "mutter-input")
 BLANK = "the screen was blank (a single colour)"
 OUTPUTS = ((1280, 720, 0, "#204080"), (640, 480, 1280, "#208040"))
 
@@ -68,12 +69,12 @@ def at_second_fraction(lo=0.2, hi=0.5):
     return int(time.time())
 
 
-def measure_while(action):
+def measure_while(action, env=None):
     """Drains input while action() makes some; returns the probe's activity line.
     It starts once the compositor has said idle: before its first notification
     the backend cannot know which seconds had input."""
     p = subprocess.Popen([PROBE, "--backend", "wayland", "settle", "activity", "-"],
-                         env=sway().env(),
+                         env=env or sway().env(),
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
     try:
@@ -448,6 +449,48 @@ def test_desktop_app_is_a_wayland_client_and_tracks():
     assert any(m["active_s"] > 0 for seg in segs for m in seg["minutes"]), segs
     shot = next((seg for seg in segs if seg["id"] == shot_segment), None)
     assert shot and (shot.get("screenshot") or {}).get("status") == "ok", segs
+
+
+@tap.test
+def test_mutter_idle_monitor_gives_active_seconds():
+    # GNOME: mutter offers no Wayland idle protocol and no screencopy. The backend takes
+    # org.gnome.Mutter.IdleMonitor on the session bus; input comes from
+    # org.gnome.Mutter.RemoteDesktop, all through one connection (mutter-input).
+    m = Mutter()
+    try:
+        env = m.env()
+        _, lines, err = probe("describe", "monitors", "capture", "0", env=env)
+        d = lines[1]["describe"]
+        assert "idle: org.gnome.Mutter.IdleMonitor (D-Bus), active seconds (neither " \
+            "ext_idle_notifier_v1 nor org_kde_kwin_idle offered)" in d, d
+        assert "capture: none (zwlr_screencopy_manager_v1 not offered" in d, d
+        eq(lines[2]["monitors"][0]["width"], 1280, "the virtual monitor")
+        assert "offers no wlr-screencopy" in lines[3]["error"], lines
+        inj = subprocess.Popen([MUTTER_INPUT], env=env, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            eq(inj.stdout.readline().strip(), "ready", "remote desktop session")
+            touched = []
+
+            def three_bursts():
+                for i in range(3):
+                    touched.append(at_second_fraction())
+                    inj.stdin.write("move\n" if i == 1 else "key\n")
+                    inj.stdin.flush()
+                    eq(inj.stdout.readline().strip(), "ok", "input delivered")
+                    assert wait_for(lambda: time.time() >= touched[-1] + 1.6, 3)
+
+            act = measure_while(three_bursts, env=env)
+            eq(len(set(touched)), 3, "distinct seconds")
+            eq(act["active_s"], 3, "active seconds")
+            # Quiet, then idle time grows past the 1 s watch.
+            _, lines, _ = probe("activity", "2", "idle", env=env)
+            assert lines[2]["idle_ms"] >= 1500, lines
+        finally:
+            inj.stdin.close()
+            inj.wait(timeout=30)
+    finally:
+        m.stop()
 
 
 tap.main()

@@ -1,5 +1,6 @@
 """Headless Wayland compositors for the integration tests, with no GPU and
-no input devices: sway (wlroots, the pixman renderer). Compositors refuse
+no input devices: sway (wlroots, the pixman renderer) and mutter (GNOME,
+--headless --virtual-monitor, on a session bus of its own). Compositors refuse
 to run as root, so when the tests run as root (CI does) the compositor runs
 as an unprivileged user made once (`useradd --system --create-home
 stint-test`); otherwise as the user running the tests. Clients (the probe,
@@ -149,3 +150,94 @@ class Sway:
         if self.log and not self.log.closed:
             self.log.close()
         shutil.rmtree(self.runtime, ignore_errors=True)
+
+
+BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={path}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <!-- mutter runs as the test user, the clients as the test's own: both may connect. -->
+    <allow user="*"/>
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+
+class Mutter:
+    """A headless mutter (one virtual monitor) on its own session bus."""
+
+    def __init__(self, size="1280x720"):
+        need("mutter", "dbus-daemon", "setpriv")
+        self.uid, self.gid = compositor_user()
+        self.dir = tempfile.mkdtemp(prefix="stint-mutter-")
+        os.chmod(self.dir, 0o755)
+        self.runtime = os.path.join(self.dir, "run")
+        os.mkdir(self.runtime, 0o700)
+        os.chown(self.runtime, self.uid, self.gid)
+        conf = os.path.join(self.dir, "bus.conf")
+        with open(conf, "w") as f:
+            f.write(BUS_CONFIG.format(path=os.path.join(self.dir, "bus")))
+        r, w = os.pipe()
+        self.bus = subprocess.Popen(["dbus-daemon", "--config-file", conf, "--nofork",
+                                     f"--print-address={w}"], pass_fds=(w,),
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(w)
+        with os.fdopen(r) as f:
+            self.address = f.readline().strip()
+        assert self.address, "dbus-daemon did not start"
+        self.socket = "wayland-stint"
+        env = {"PATH": "/usr/bin:/bin", "HOME": pwd.getpwuid(self.uid).pw_dir,
+               "XDG_RUNTIME_DIR": self.runtime, "DBUS_SESSION_BUS_ADDRESS": self.address}
+        cmd = ["mutter", "--wayland", "--headless", "--no-x11", "--virtual-monitor", size,
+               f"--wayland-display={self.socket}"]
+        if os.getuid() == 0:
+            cmd = ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--init-groups"] + cmd
+        self.log = open(os.path.join(self.dir, "mutter.log"), "w")
+        self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        atexit.register(self.stop)
+        ok = wait_for(lambda: self._ready(), 30, step=0.1)
+        if not ok:
+            self.stop()
+            raise AssertionError("mutter did not start: " + self.log_text())
+
+    def _ready(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("mutter exited: " + self.log_text())
+        if not os.path.exists(os.path.join(self.runtime, self.socket)):
+            return False
+        p = subprocess.run(["dbus-send", "--session", "--print-reply",
+                            "--dest=org.gnome.Mutter.IdleMonitor",
+                            "/org/gnome/Mutter/IdleMonitor/Core",
+                            "org.gnome.Mutter.IdleMonitor.GetIdletime"],
+                           env=self.env(), capture_output=True, timeout=30)
+        return p.returncode == 0
+
+    def log_text(self):
+        with open(self.log.name) as f:
+            return f.read()[-2000:]
+
+    def env(self, **extra):
+        e = dict(os.environ, XDG_RUNTIME_DIR=self.runtime, WAYLAND_DISPLAY=self.socket,
+                 DBUS_SESSION_BUS_ADDRESS=self.address)
+        e.pop("DISPLAY", None)
+        e.update(extra)
+        return e
+
+    def stop(self):
+        for p in (getattr(self, "proc", None), getattr(self, "bus", None)):
+            if p and p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        if getattr(self, "log", None) and not self.log.closed:
+            self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -48,6 +48,7 @@
 #include "tracker/capture.h"
 #include "tracker/platform/ext-idle-notify-v1-client-protocol.h"
 #include "tracker/platform/kde-idle-client-protocol.h"
+#include "tracker/platform/mutter-idle.h"
 #include "tracker/platform/platform.h"
 #include "tracker/platform/wlr-screencopy-unstable-v1-client-protocol.h"
 #include "tracker/platform/xdg-output-unstable-v1-client-protocol.h"
@@ -78,7 +79,7 @@ struct output {
     struct output *next;
 };
 
-enum idle_route { IDLE_NONE, IDLE_EXT, IDLE_KDE };
+enum idle_route { IDLE_NONE, IDLE_EXT, IDLE_KDE, IDLE_MUTTER };
 
 /* A notification, timed on arrival: wall-clock milliseconds, and which. */
 struct idle_event {
@@ -95,6 +96,7 @@ struct idle_watch {
     struct org_kde_kwin_idle *kde;
     struct ext_idle_notification_v1 *ext_n;
     struct org_kde_kwin_idle_timeout *kde_t;
+    struct tk_mutter_idle *mutter; /* IDLE_MUTTER: D-Bus instead of the above */
     pthread_t thread;
     bool inited; /* the lock is */
     bool running;
@@ -122,6 +124,7 @@ struct tk_platform_ctx {
     bool lost;
 
     enum idle_route idle;
+    char no_dbus_idle[200]; /* why the D-Bus idle route was not taken */
     struct idle_watch w;
     /* Active-second bookkeeping (drain's thread only). */
     bool active;          /* since from_ms (no idled since) */
@@ -468,12 +471,38 @@ static const struct wl_registry_listener idle_registry_listener = {
     .global_remove = idle_global_remove,
 };
 
+static void on_mutter(void *ud, bool idled)
+{
+    push_event(ud, idled);
+}
+
+/* The thread's loop on mutter's D-Bus connection. */
+static bool mutter_loop(struct idle_watch *w)
+{
+    struct pollfd p[2] = {{.fd = tk_mutter_idle_fd(w->mutter), .events = POLLIN},
+                          {.fd = w->stop[0], .events = POLLIN}};
+
+    for (;;) {
+        if (tk_mutter_idle_dispatch(w->mutter, on_mutter, w) < 0)
+            return false;
+        if (poll(p, 2, -1) < 0 && errno != EINTR)
+            return false;
+        if (p[1].revents)
+            return true;
+    }
+}
+
 static void *idle_thread(void *arg)
 {
     struct idle_watch *w = arg;
-    struct pollfd p[2] = {{.fd = wl_display_get_fd(w->dpy), .events = POLLIN},
+    struct pollfd p[2] = {{.fd = w->dpy ? wl_display_get_fd(w->dpy) : -1, .events = POLLIN},
                           {.fd = w->stop[0], .events = POLLIN}};
 
+    if (w->mutter) {
+        if (mutter_loop(w))
+            return NULL;
+        goto lost;
+    }
     for (;;) {
         while (wl_display_prepare_read(w->dpy) != 0)
             if (wl_display_dispatch_pending(w->dpy) < 0)
@@ -523,6 +552,7 @@ static void idle_watch_stop(struct idle_watch *w)
         org_kde_kwin_idle_timeout_release(w->kde_t);
     if (w->kde)
         org_kde_kwin_idle_destroy(w->kde);
+    tk_mutter_idle_close(w->mutter);
     if (w->seat)
         wl_seat_destroy(w->seat);
     if (w->reg)
@@ -557,6 +587,11 @@ static int idle_watch_start(struct idle_watch *w, const char *socket, enum idle_
         r = -errno;
         goto fail;
     }
+    if (route == IDLE_MUTTER) {
+        if ((r = tk_mutter_idle_open(&w->mutter, err, errlen)) < 0)
+            goto fail;
+        goto start;
+    }
     w->dpy = wl_display_connect(socket);
     if (!w->dpy) {
         snprintf(err, errlen, "cannot watch idle time: the compositor closed a second connection");
@@ -581,6 +616,7 @@ static int idle_watch_start(struct idle_watch *w, const char *socket, enum idle_
         snprintf(err, errlen, "cannot watch idle time: the compositor did not answer");
         goto fail;
     }
+start:
     if ((r = pthread_create(&w->thread, NULL, idle_thread, w)) != 0) {
         snprintf(err, errlen, "cannot watch idle time: %s", strerror(r));
         r = -r;
@@ -666,17 +702,23 @@ static int wl_open(const char *display, struct tk_platform_ctx **ret_ctx, char *
         ctx->idle = IDLE_EXT;
     else if (ctx->have_seat && ctx->have_kde_idle)
         ctx->idle = IDLE_KDE;
-    if (!(ctx->screencopy && ctx->shm) && ctx->idle == IDLE_NONE) {
-        snprintf(err, errlen,
-                 "the Wayland compositor '%s' offers neither wlr-screencopy nor an idle "
-                 "protocol (ext_idle_notifier_v1, org_kde_kwin_idle)",
-                 ctx->socket);
-        r = -ENOTSUP;
-        goto fail;
-    }
     if (ctx->idle != IDLE_NONE &&
         (r = idle_watch_start(&ctx->w, ctx->socket, ctx->idle, err, errlen)) < 0)
         goto fail;
+    if (ctx->idle == IDLE_NONE) {
+        /* No idle protocol: GNOME's mutter says it on the session bus. */
+        if (idle_watch_start(&ctx->w, ctx->socket, IDLE_MUTTER, ctx->no_dbus_idle,
+                             sizeof(ctx->no_dbus_idle)) == 0)
+            ctx->idle = IDLE_MUTTER;
+    }
+    if (!(ctx->screencopy && ctx->shm) && ctx->idle == IDLE_NONE) {
+        snprintf(err, errlen,
+                 "the Wayland compositor '%s' offers neither wlr-screencopy nor an idle "
+                 "route (ext_idle_notifier_v1, org_kde_kwin_idle; %s: %s)",
+                 ctx->socket, "org.gnome.Mutter.IdleMonitor", ctx->no_dbus_idle);
+        r = -ENOTSUP;
+        goto fail;
+    }
     /* Until the first notification the state is unknown (see on_event()). */
     ctx->active = true;
     ctx->from_resume = false;
@@ -1160,7 +1202,7 @@ static enum tk_measure wl_measure(struct tk_platform_ctx *ctx)
 
 static void wl_describe(struct tk_platform_ctx *ctx, char *out, size_t outlen)
 {
-    char capture[160], idle[200];
+    char capture[160], idle[400];
     int n = 0;
 
     for (struct output *o = ctx->outputs; o; o = o->next)
@@ -1172,16 +1214,21 @@ static void wl_describe(struct tk_platform_ctx *ctx, char *out, size_t outlen)
         snprintf(capture, sizeof(capture),
                  "none (zwlr_screencopy_manager_v1 not offered; the ScreenCast portal is not "
                  "built)");
-    if (ctx->idle == IDLE_EXT)
+    if (ctx->idle == IDLE_MUTTER)
+        snprintf(idle, sizeof(idle),
+                 "org.gnome.Mutter.IdleMonitor (D-Bus), active seconds (neither "
+                 "ext_idle_notifier_v1 nor org_kde_kwin_idle offered)");
+    else if (ctx->idle == IDLE_EXT)
         snprintf(idle, sizeof(idle), "ext_idle_notifier_v1, active seconds");
     else if (ctx->idle == IDLE_KDE)
         snprintf(idle, sizeof(idle),
                  "org_kde_kwin_idle, active seconds (ext_idle_notifier_v1 not offered)");
     else
         snprintf(idle, sizeof(idle),
-                 "none (%s; D-Bus idle routes are not built)",
+                 "none (%s; org.gnome.Mutter.IdleMonitor: %s)",
                  ctx->have_seat ? "neither ext_idle_notifier_v1 nor org_kde_kwin_idle offered"
-                                : "no wl_seat");
+                                : "no wl_seat",
+                 ctx->no_dbus_idle);
     snprintf(out, outlen, "wayland '%s': capture: %s; idle: %s", ctx->socket, capture, idle);
 }
 

@@ -899,6 +899,9 @@ struct shot {
     uint32_t format;
     int width, height, stride;
     bool have_buffer, buffer_done, ready, failed, y_invert;
+    bool v3;       /* the frame lists its buffer kinds and ends with buffer_done */
+    bool settled;  /* the buffer to use is known, or the frame failed */
+    bool finished; /* the copy is ready, or failed */
     int fd;
     void *map;
     size_t size;
@@ -918,6 +921,8 @@ static void sc_buffer(void *data, struct zwlr_screencopy_frame_v1 *f, uint32_t f
     s->width = (int)width;
     s->height = (int)height;
     s->stride = (int)stride;
+    if (!s->v3)
+        s->settled = true;
 }
 
 static void sc_flags(void *data, struct zwlr_screencopy_frame_v1 *f, uint32_t flags)
@@ -931,11 +936,14 @@ static void sc_ready(void *data, struct zwlr_screencopy_frame_v1 *f, uint32_t hi
                      uint32_t nsec)
 {
     ((struct shot *)data)->ready = true;
+    ((struct shot *)data)->finished = true;
 }
 
 static void sc_failed(void *data, struct zwlr_screencopy_frame_v1 *f)
 {
-    ((struct shot *)data)->failed = true;
+    struct shot *s = data;
+
+    s->failed = s->settled = s->finished = true;
 }
 
 static void sc_damage(void *data, struct zwlr_screencopy_frame_v1 *f, uint32_t x, uint32_t y,
@@ -951,6 +959,7 @@ static void sc_dmabuf(void *data, struct zwlr_screencopy_frame_v1 *f, uint32_t f
 static void sc_buffer_done(void *data, struct zwlr_screencopy_frame_v1 *f)
 {
     ((struct shot *)data)->buffer_done = true;
+    ((struct shot *)data)->settled = true;
 }
 
 static const struct zwlr_screencopy_frame_v1_listener screencopy_listener = {
@@ -987,17 +996,16 @@ static int shot_take(struct tk_platform_ctx *ctx, struct output *out, struct sho
                      size_t errlen)
 {
     struct wl_shm_pool *pool;
-    bool *wait;
     int r = 0;
 
     memset(s, 0, sizeof(*s));
     s->fd = -1;
     s->out = out;
+    /* Version 3 lists every buffer kind and then says buffer_done; before, one buffer event. */
+    s->v3 = ctx->screencopy_version >= 3;
     s->frame = zwlr_screencopy_manager_v1_capture_output(ctx->screencopy, 0, out->wl);
     zwlr_screencopy_frame_v1_add_listener(s->frame, &screencopy_listener, s);
-    /* Version 3 lists every buffer kind and then says buffer_done; before, one buffer event. */
-    wait = ctx->screencopy_version >= 3 ? &s->buffer_done : &s->have_buffer;
-    if ((r = dispatch_until(ctx->dpy, wait)) < 0 || s->failed) {
+    if ((r = dispatch_until(ctx->dpy, &s->settled)) < 0 || s->failed) {
         snprintf(err, errlen, "cannot capture the screen: the compositor %s",
                  r == -ETIMEDOUT ? "did not answer" : "refused to copy it");
         return r < 0 ? r : -EIO;
@@ -1029,10 +1037,7 @@ static int shot_take(struct tk_platform_ctx *ctx, struct output *out, struct sho
     s->buffer = wl_shm_pool_create_buffer(pool, 0, s->width, s->height, s->stride, s->format);
     wl_shm_pool_destroy(pool);
     zwlr_screencopy_frame_v1_copy(s->frame, s->buffer);
-    s->ready = false;
-    while (!s->ready && !s->failed)
-        if ((r = dispatch_until(ctx->dpy, &s->ready)) < 0 || s->failed)
-            break;
+    r = dispatch_until(ctx->dpy, &s->finished);
     if (r < 0 || s->failed) {
         snprintf(err, errlen, "cannot capture the screen: the compositor %s",
                  r == -ETIMEDOUT ? "did not answer" : r < 0 ? "went away" : "refused to copy it");

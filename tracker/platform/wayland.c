@@ -1053,11 +1053,23 @@ static void shot_row_rgb(const struct shot *s, int y, unsigned char *dst)
     const unsigned char *src = (const unsigned char *)s->map + (size_t)sy * s->stride;
     bool xrgb = s->format == WL_SHM_FORMAT_XRGB8888 || s->format == WL_SHM_FORMAT_ARGB8888;
 
-    /* Little-endian 32-bit words: XRGB is B, G, R, X in memory; XBGR is R, G, B, X. */
-    for (int x = 0; x < s->width; x++, src += 4, dst += 3) {
-        dst[0] = xrgb ? src[2] : src[0];
-        dst[1] = src[1];
-        dst[2] = xrgb ? src[0] : src[2];
+    /*
+     * Little-endian 32-bit words: XRGB is B, G, R, X in memory; XBGR is R, G,
+     * B, X. One loop each, without a test per pixel, so the compiler can
+     * vectorise them (the conversion is most of a capture's CPU time).
+     */
+    if (xrgb) {
+        for (int x = 0; x < s->width; x++, src += 4, dst += 3) {
+            dst[0] = src[2];
+            dst[1] = src[1];
+            dst[2] = src[0];
+        }
+    } else {
+        for (int x = 0; x < s->width; x++, src += 4, dst += 3) {
+            dst[0] = src[0];
+            dst[1] = src[1];
+            dst[2] = src[2];
+        }
     }
 }
 

@@ -23,11 +23,18 @@ struct _StintActivityBars {
 
 G_DEFINE_TYPE(StintActivityBars, stint_activity_bars, GTK_TYPE_WIDGET)
 
-/* Input events in a bucket → bar height: any input shows clearly, 120 events a minute fill it. */
+/*
+ * Input events in a bucket → bar height: any input shows clearly, 120 events
+ * a minute fill it. On Wayland a bucket has active seconds instead of counts:
+ * the share of its seconds with input fills it the same way.
+ */
 static float level_of(const struct st_bucket *b)
 {
     int n = b->keys + b->mouse;
 
+    if (n <= 0 && b->active_s > 0 && b->tracked_s > 0)
+        return MIN(1.0f, INPUT_FLOOR + (1.0f - INPUT_FLOOR) *
+                                           sqrtf((float)b->active_s / (float)b->tracked_s));
     if (n <= 0)
         return b->tracked_s > 0 ? IDLE_LEVEL : EMPTY_LEVEL;
     return MIN(1.0f, INPUT_FLOOR + (1.0f - INPUT_FLOOR) * sqrtf((float)n / 120.0f));
@@ -40,7 +47,8 @@ void stint_activity_bars_set_buckets(StintActivityBars *self, const struct st_bu
 
     for (int i = 0; i < ST_SEG_BUCKETS; i++) {
         float level = buckets ? level_of(&buckets[i]) : EMPTY_LEVEL;
-        gboolean input = buckets && (buckets[i].keys || buckets[i].mouse);
+        gboolean input =
+            buckets && (buckets[i].keys || buckets[i].mouse || buckets[i].active_s > 0);
         gboolean tracked = buckets && buckets[i].tracked_s > 0;
         changed = changed || level != self->level[i] || input != self->input[i] ||
                   tracked != self->tracked[i];

@@ -657,7 +657,8 @@ static void update_bars(StintTimerPage *self, const struct tk_status *st)
     for (int i = 0; i < current; i++) {
         if (st->buckets[i].tracked_s > 0) {
             closed_tracked++;
-            closed_input += st->buckets[i].keys || st->buckets[i].mouse;
+            closed_input +=
+                st->buckets[i].keys || st->buckets[i].mouse || st->buckets[i].active_s > 0;
         }
     }
     /* A hint, not an alarm: reading and thinking are work too. */

@@ -69,19 +69,20 @@ def at_second_fraction(lo=0.2, hi=0.5):
     return int(time.time())
 
 
-def measure_while(action, env=None):
+def measure_while(action, env=None, settle=True):
     """Drains input while action() makes some; returns the probe's activity line.
-    It starts once the compositor has said idle: before its first notification
-    the backend cannot know which seconds had input."""
-    p = subprocess.Popen([PROBE, "--backend", "wayland", "settle", "activity", "-"],
-                         env=env or sway().env(),
+    It starts once the compositor has said idle (unless settle is False):
+    before its first notification the backend cannot place every second."""
+    p = subprocess.Popen([PROBE, "--backend", "wayland"] + (["settle"] if settle else [])
+                         + ["activity", "-"], env=env or sway().env(),
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
     try:
         ready = json.loads(p.stdout.readline())
         assert ready == {"ready": True}, (ready, p.stderr.read())
-        settled = json.loads(p.stdout.readline())
-        assert settled["settled"], settled
+        if settle:
+            settled = json.loads(p.stdout.readline())
+            assert settled["settled"], settled
         action()
         out, err = p.communicate(timeout=60)
     finally:
@@ -207,6 +208,28 @@ def test_continuous_input_counts_every_second_it_touched():
 
     act = measure_while(type_for_two_seconds)
     eq(act["active_s"], 3, "active seconds")
+
+
+@tap.test
+def test_input_from_the_first_moment_is_counted():
+    # Typing from the moment the backend connects, with no pause: the compositor never
+    # says idle, so the backend infers the input after its first timeout passes
+    # quietly. At most the first two seconds may go uncounted, none is added.
+    need("wtype")
+    s = sway()
+    touched = set()
+
+    def type_from_the_start():
+        start = time.time()
+        while time.time() < start + 4.5:
+            t = time.time()
+            s.run("wtype", "x")
+            touched.add(int(t))
+            touched.add(int(time.time()))
+            wait_for(lambda: time.time() >= t + 0.25, 1, step=0.01)
+
+    act = measure_while(type_from_the_start, settle=False)
+    assert len(touched) - 2 <= act["active_s"] <= len(touched), (act, sorted(touched))
 
 
 @tap.test

@@ -129,6 +129,7 @@ struct tk_platform_ctx {
     /* Active-second bookkeeping (drain's thread only). */
     bool active;          /* since from_ms (no idled since) */
     bool from_resume;     /* from_ms is a resumed, not the start of the watch */
+    bool inferred;        /* no idled came after the start: input since from_ms */
     int64_t from_ms;      /* wall ms */
     int64_t idle_since;   /* wall ms of the last input before the last idled; 0: active */
     int64_t next_s;       /* the first wall second not counted yet */
@@ -759,18 +760,22 @@ static void count_seconds(struct tk_platform_ctx *ctx, int64_t a_ms, int64_t b_m
  * resumed to then had input.
  *
  * Before the first notification the state is unknown: the compositor sends
- * no resumed for input that comes before its first idled. Of that first
- * interval only the last input is known, from the idled (when it came
- * clearly later than IDLE_TIMEOUT_MS after the watch began; else nobody
- * touched anything): its one second is counted.
+ * no resumed for input that comes before its first idled. If the idled
+ * comes clearly later than IDLE_TIMEOUT_MS after the watch began, there was
+ * input, but only the last one's second is known, and counted. If no idled
+ * has come IDLE_TIMEOUT_MS + IDLE_SLACK_MS after the start, there was input
+ * in that time and at least once a second ever since: drain() then counts
+ * from there on ("inferred"), so that a user busy from the start loses a
+ * second or two, not everything until a pause.
  */
 static void on_event(struct tk_platform_ctx *ctx, const struct idle_event *e,
                      struct tk_activity *acc)
 {
     if (!e->idled) {
-        if (!ctx->active || !ctx->from_resume) {
+        if (!ctx->active || (!ctx->from_resume && !ctx->inferred)) {
             ctx->active = true;
             ctx->from_resume = true;
+            ctx->inferred = false;
             ctx->from_ms = e->ms;
         }
         ctx->idle_since = 0;
@@ -779,12 +784,17 @@ static void on_event(struct tk_platform_ctx *ctx, const struct idle_event *e,
     if (ctx->active && ctx->from_resume) {
         int64_t end = e->ms - IDLE_TIMEOUT_MS - IDLE_SLACK_MS;
         count_seconds(ctx, ctx->from_ms, end > ctx->from_ms ? end : ctx->from_ms, acc);
+    } else if (ctx->active && ctx->inferred) {
+        int64_t end = e->ms - IDLE_TIMEOUT_MS - IDLE_SLACK_MS;
+        if (end >= ctx->from_ms)
+            count_seconds(ctx, ctx->from_ms, end, acc);
     } else if (ctx->active) {
         int64_t last = e->ms - IDLE_TIMEOUT_MS;
         if (last - IDLE_SLACK_MS >= ctx->from_ms)
             count_seconds(ctx, last, last, acc);
     }
     ctx->active = false;
+    ctx->inferred = false;
     ctx->idle_since = e->ms - IDLE_TIMEOUT_MS;
 }
 
@@ -831,7 +841,13 @@ static int wl_drain(struct tk_platform_ctx *ctx, struct tk_activity *acc)
     pthread_mutex_unlock(&ctx->w.lock);
     for (int i = 0; i < n; i++)
         on_event(ctx, &ev[i], acc);
-    if (ctx->active && ctx->from_resume) {
+    if (ctx->active && !ctx->from_resume && !ctx->inferred &&
+        wall_ms() >= ctx->from_ms + IDLE_TIMEOUT_MS + IDLE_SLACK_MS) {
+        /* No idled after the first timeout: input since then, at least once a second. */
+        ctx->inferred = true;
+        ctx->from_ms += IDLE_TIMEOUT_MS + IDLE_SLACK_MS;
+    }
+    if (ctx->active && (ctx->from_resume || ctx->inferred)) {
         /*
          * No idled yet: there was input within the last IDLE_TIMEOUT_MS
          * (or the notification is on its way), so every second that ended

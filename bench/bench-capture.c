@@ -3,7 +3,8 @@
  * with the native backend and encodes it as the tracker does (JPEG at the
  * default quality), many times, and prints the median and 90th percentile
  * of each step, the JPEG size, and the slower options (WebP, blur) for
- * comparison. bench/capture.sh runs it under Xvfb beside scrot.
+ * comparison. bench/capture.sh runs it under Xvfb beside scrot, and
+ * bench/capture-wayland.sh (--backend wayland) on a headless sway beside grim.
  *
  * "Warm" runs follow each other, so the backend's shared-memory segment
  * and the allocator's pages are reused; "cold" runs each open a new
@@ -12,7 +13,7 @@
  * Both time what the recorder does: capture, blank check, encode.
  *
  *   bench-capture [--display NAME] [--runs N] [--cold-runs N] [--slow-runs N]
- *                 [--monitor all|N]
+ *                 [--monitor all|N] [--backend x11|wayland]
  *   bench-capture [--display NAME] --once FILE     one capture + encode to FILE
  *
  * Output: one "name value" pair a line, times in milliseconds.
@@ -158,6 +159,10 @@ int main(int argc, char **argv)
             monitor = strcmp(argv[i + 1], "all") == 0 ? TK_MONITOR_ALL : atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--once") == 0)
             once_path = argv[i + 1];
+        else if (strcmp(argv[i], "--backend") == 0 && strcmp(argv[i + 1], "wayland") == 0)
+            P = &tk_platform_wayland;
+        else if (strcmp(argv[i], "--backend") == 0 && strcmp(argv[i + 1], "x11") == 0)
+            P = &tk_platform_x11;
         else {
             fprintf(stderr, "bench-capture: unknown option '%s'\n", argv[i]);
             return 2;

@@ -9,9 +9,13 @@
 # the recorder alone and with its helpers (cutime, reaped children).
 # Prints figures; asserts nothing. A build from before the split (one
 # process, libcurl in it) runs the same script: it then has no helpers.
+# DESKTOP=wayland runs the same on a headless sway (bench/sway-headless),
+# with wtype's keys as the input (10 a second), for the Wayland backend's
+# footprint beside X11's.
 #
 #   sh bench/footprint.sh [BUILD_DIR] [SECONDS]      (defaults: build, 600)
 set -eu
+DESKTOP=${DESKTOP:-x11}
 
 BUILD=${1:-build}
 SECONDS_RUN=${2:-600}
@@ -20,7 +24,8 @@ STINT=$BUILD/cli/stint
 for f in "$STINTD" "$STINT"; do
     [ -x "$f" ] || { echo "footprint.sh: no $f (build first)" >&2; exit 1; }
 done
-for tool in Xvfb xdotool display convert python3; do
+if [ "$DESKTOP" = wayland ]; then TOOLS="sway swaybg wtype convert python3"; else TOOLS="Xvfb xdotool display convert python3"; fi
+for tool in $TOOLS; do
     command -v $tool >/dev/null || { echo "footprint.sh: $tool is missing" >&2; exit 1; }
 done
 
@@ -33,6 +38,13 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+if [ "$DESKTOP" = wayland ]; then
+    convert -size 1920x1080 plasma:fractal "$TMP/bg.png"
+    chmod 755 "$TMP"
+    . "$(dirname "$0")/sway-headless"
+    sway_start "$TMP/run" "$TMP/bg.png"
+    PIDS="$PIDS $SWAY_PID"
+else
 Xvfb -displayfd 3 -screen 0 1920x1080x24 -nolisten tcp -noreset 3>"$TMP/display" \
     >/dev/null 2>&1 &
 PIDS="$PIDS $!"
@@ -42,6 +54,7 @@ export DISPLAY=:$(head -n1 "$TMP/display")
 # Something on screen, so screenshots are real work and not blank frames.
 convert -size 1920x1080 plasma:fractal "$TMP/bg.png"
 display -window root "$TMP/bg.png" || true  # exits once the background is set
+fi
 
 "$STINTD" --listen 127.0.0.1:0 --data "$TMP/data" --log-level warn >"$TMP/stintd.out" 2>&1 &
 PIDS="$PIDS $!"
@@ -66,8 +79,12 @@ PIDS="$PIDS $TRACK"
 (
     end=$(($(date +%s) + SECONDS_RUN))
     while [ "$(date +%s)" -lt "$end" ]; do
+        if [ "$DESKTOP" = wayland ]; then
+            wtype kjlhg 2>/dev/null
+        else
         xdotool key --delay 0 k mousemove_relative -- 1 1 key --delay 0 j \
             mousemove_relative -- -1 -1 key --delay 0 l 2>/dev/null
+        fi
         sleep 0.5
     done
 ) &

@@ -2,7 +2,9 @@
  * stint status: what the tracker on this machine is doing, read from its
  * journal: whether a tracker runs (and on what), what waits for the server,
  * when the last upload went through, and which segments the server refused
- * for good. Talks to no server, so it answers offline too.
+ * for good, and the desktop it would track here: the platform backend
+ * select.c picks in this session, its routes and why others were not taken.
+ * Talks to no server, so it answers offline too.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +19,7 @@
 #include "lib/utc.h"
 #include "lib/xalloc.h"
 #include "tracker/journal.h"
+#include "tracker/platform/platform.h"
 
 #define MAX_REFUSED_SHOWN 50
 
@@ -24,7 +27,21 @@ static const char usage[] =
     "usage: stint status [--json]\n"
     "\n"
     "Shows the tracker on this machine: whether it is tracking, the upload\n"
-    "queue, the last upload, and segments the server refused for good.\n";
+    "queue, the last upload, segments the server refused for good, and the\n"
+    "desktop it tracks here (X11 or Wayland, and how).\n";
+
+/* The backend this session would track with, and why: tk_platform_describe(). */
+static json_t *desktop(void)
+{
+    struct tk_platform_ctx *pctx = NULL;
+    char d[1024], err[512];
+
+    if (tk_platform_native.open(NULL, &pctx, err, sizeof(err)) < 0)
+        return json_sprintf("none: %s", err);
+    tk_platform_describe(&tk_platform_native, pctx, d, sizeof(d));
+    tk_platform_native.close(pctx);
+    return json_string(d);
+}
 
 static json_t *time_or_null(int64_t t)
 {
@@ -70,6 +87,7 @@ static json_t *collect(const char *dir, struct tk_journal *j)
                     "last_upload", time_or_null(last ? atoll(last) : 0), "online",
                     us ? json_boolean(st_json_bool(us, "online", false)) : json_null(), "refused",
                     list, "journal", "dir", dir, "bytes", (json_int_t)st.disk_bytes);
+    json_object_set_new(out, "desktop", desktop());
     if (pid > 0 && !tr)
         json_object_set_new(out, "busy", json_string("a stint process holds the journal (sync)"));
     if (us && *st_json_str(us, "error", ""))
@@ -129,6 +147,7 @@ static void print_text(json_t *s)
             free(why);
         }
     }
+    printf("desktop      %s\n", st_json_str(s, "desktop", ""));
     printf("journal      %s (%lld KiB)\n", st_json_str(json_object_get(s, "journal"), "dir", ""),
            st_json_int(json_object_get(s, "journal"), "bytes", 0) / 1024);
 }

@@ -334,13 +334,18 @@ static void about_activated(GSimpleAction *action, GVariant *param, gpointer use
 {
     StintApplication *self = user_data;
     static const char *authors[] = {"The stint contributors", NULL};
+    StintEngine *engine = stint_session_get_engine(self->session);
+    /* Diagnostics: which desktop backend tracks here, its routes, and why not the others. */
+    g_autofree char *desktop = engine ? stint_engine_describe_platform(engine) : NULL;
+    g_autofree char *info = g_strdup_printf("Desktop: %s", desktop ? desktop : "not signed in");
 
     gtk_show_about_dialog(
         self->window ? GTK_WINDOW(self->window) : NULL, "program-name", "stint Tracker",
         "logo-icon-name", STINT_APP_ID, "version", STINT_VERSION, "comments",
         "Tracks time on hourly contracts for a self-hosted stint server: activity counts, one "
         "screenshot per 10 minutes, and nothing while the timer is stopped.",
-        "license-type", GTK_LICENSE_MIT_X11, "authors", authors, NULL);
+        "system-information", info, "license-type", GTK_LICENSE_MIT_X11, "authors", authors,
+        NULL);
 }
 
 static void preferences_activated(GSimpleAction *action, GVariant *param, gpointer user_data)

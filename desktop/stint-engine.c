@@ -340,3 +340,11 @@ const char *stint_engine_get_data_dir(StintEngine *self)
 {
     return tk_engine_data_dir(self->e);
 }
+
+char *stint_engine_describe_platform(StintEngine *self)
+{
+    char d[1024];
+
+    tk_engine_describe_platform(self->e, d, sizeof(d));
+    return g_strdup(d);
+}

@@ -75,6 +75,8 @@ void stint_engine_kick(StintEngine *self);
 void stint_engine_get_status(StintEngine *self, struct tk_status *ret);
 gboolean stint_engine_is_running(StintEngine *self);
 const char *stint_engine_get_data_dir(StintEngine *self);
+/* The desktop tracked here and how (tk_engine_describe_platform); free with g_free(). */
+char *stint_engine_describe_platform(StintEngine *self);
 
 G_END_DECLS
 

@@ -12,6 +12,8 @@ libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev
 libturbojpeg0-dev libjpeg62-turbo-dev libwebp-dev libcurl4-openssl-dev libcmocka-dev libwslay-dev
 libmagic-dev nettle-dev libsecret-1-dev
 libx11-dev libxi-dev libxext-dev libxss-dev libxrandr-dev libxtst-dev
+libwayland-dev libwayland-bin wayland-protocols dpkg-dev sway swaybg wtype foot grim
+libdbus-1-dev mutter
 libgtk-4-dev libsoup-3.0-dev libglib2.0-bin libcairo2-dev libfontconfig-dev fonts-dejavu-core
 adwaita-icon-theme dbus gnome-keyring
 python3 xvfb xauth xdotool x11-utils x11-xserver-utils scrot imagemagick poppler-utils sqlite3 curl

@@ -582,6 +582,20 @@ static int open_platform(struct tk_engine *e, char *err, size_t errlen)
     return r;
 }
 
+void tk_engine_describe_platform(struct tk_engine *e, char *out, size_t outlen)
+{
+    struct tk_platform_ctx *pctx = e->pctx;
+    char err[512];
+
+    if (!pctx && e->o.platform->open(e->display, &pctx, err, sizeof(err)) < 0) {
+        snprintf(out, outlen, "none: %s", err);
+        return;
+    }
+    tk_platform_describe(e->o.platform, pctx, out, outlen);
+    if (pctx != e->pctx)
+        e->o.platform->close(pctx);
+}
+
 int tk_engine_start(struct tk_engine *e, const char *contract_id, const char *memo,
                     const char *const *tags, char *err, size_t errlen)
 {

@@ -217,6 +217,13 @@ void tk_engine_status(struct tk_engine *e, struct tk_status *ret);
 void tk_engine_kick(struct tk_engine *e);
 /* The journal directory in use. */
 const char *tk_engine_data_dir(struct tk_engine *e);
+/*
+ * One line on the desktop the engine tracks, for diagnostics: the
+ * platform's describe() (backend, routes, why others were not taken), or
+ * "none: " and why no desktop can be opened. While the timer is stopped the
+ * display is opened for the question and closed again.
+ */
+void tk_engine_describe_platform(struct tk_engine *e, char *out, size_t outlen);
 
 /*
  * The key under which the journal keeps an account's segments ("SERVER

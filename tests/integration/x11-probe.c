@@ -1,12 +1,21 @@
 /*
- * A test driver for the X11 platform backend: opens the display, runs the
+ * A test driver for the platform backends: opens the display, runs the
  * commands given on the command line in order and prints one JSON line for
  * each, so that tests/integration/test_x11.py can drive a real Xvfb with
- * xdotool and check what the tracker would have counted.
+ * xdotool (and test_wayland.py a headless sway with wtype) and check what
+ * the tracker would have counted. The backend is X11 unless --backend says
+ * wayland or native (select.c's run-time choice).
  *
- *   x11-probe [--display NAME] COMMAND...
- *     activity SECONDS   drain input for SECONDS: {"keys":..,"mouse":..,"synthetic":..}
- *     activity -         the same, until standard input ends
+ *   x11-probe [--backend x11|wayland|native] [--display NAME] COMMAND...
+ *     activity SECONDS   drain input for SECONDS:
+ *                        {"keys":..,"mouse":..,"synthetic":..,"active_s":..}
+ *     activity -         the same, until standard input ends; a backend that
+ *                        measures active seconds is then drained until it
+ *                        reports idle (at most 5 s), so that the last second
+ *                        of input is counted
+ *     settle             drain and drop input until the desktop reports 1 s of idle
+ *                        (at most 5 s): {"settled":true|false,"idle_ms":..}
+ *     describe           {"backend":..,"measure":"counts"|"active_seconds","describe":..}
  *     idle               {"idle_ms":..}
  *     monitors           {"monitors":[{"index":..,"name":..,"x":..,..}]}
  *     capture all|N      capture, blank check and JPEG encode:
@@ -33,6 +42,7 @@
 
 #include "tracker/capture.h"
 #include "tracker/platform/platform.h"
+#include "tracker/platform/wayland.h"
 #include "tracker/platform/x11.h"
 
 static const struct tk_platform *P = &tk_platform_x11;
@@ -87,7 +97,54 @@ static int cmd_activity(struct tk_platform_ctx *ctx, const char *arg)
             eof = read(0, buf, sizeof(buf)) <= 0;
         }
     }
-    printf("{\"keys\":%d,\"mouse\":%d,\"synthetic\":%d}\n", acc.keys, acc.mouse, acc.synthetic);
+    if (until_eof && tk_platform_measure(P, ctx) == TK_MEASURE_ACTIVE_SECONDS) {
+        /* Seconds of input are counted once the compositor says idle (or 1 s later). */
+        double settle = now_s() + 5;
+        int64_t idle;
+        while ((idle = P->idle_ms(ctx)) >= 0 && idle < 1000 && now_s() < settle) {
+            if (P->drain(ctx, &acc) < 0)
+                break;
+            poll(p, 1, 50);
+        }
+        if (P->drain(ctx, &acc) < 0) {
+            fprintf(stderr, "x11-probe: input stopped\n");
+            return 1;
+        }
+    }
+    printf("{\"keys\":%d,\"mouse\":%d,\"synthetic\":%d,\"active_s\":%d}\n", acc.keys,
+           acc.mouse, acc.synthetic, acc.active_s);
+    return 0;
+}
+
+static int cmd_settle(struct tk_platform_ctx *ctx)
+{
+    struct tk_activity dropped = {0};
+    double end = now_s() + 5;
+    int64_t idle;
+
+    while ((idle = P->idle_ms(ctx)) >= 0 && idle < 1000 && now_s() < end) {
+        if (P->drain(ctx, &dropped) < 0)
+            break;
+        poll(NULL, 0, 20);
+    }
+    P->drain(ctx, &dropped);
+    printf("{\"settled\":%s,\"idle_ms\":%lld}\n", idle >= 1000 ? "true" : "false",
+           (long long)idle);
+    return 0;
+}
+
+static int cmd_describe(struct tk_platform_ctx *ctx)
+{
+    char d[1024];
+
+    tk_platform_describe(P, ctx, d, sizeof(d));
+    printf("{\"backend\":");
+    print_json_string(P->name);
+    printf(",\"measure\":\"%s\",\"describe\":",
+           tk_platform_measure(P, ctx) == TK_MEASURE_ACTIVE_SECONDS ? "active_seconds"
+                                                                     : "counts");
+    print_json_string(d);
+    printf("}\n");
     return 0;
 }
 
@@ -244,6 +301,18 @@ int main(int argc, char **argv)
     size_t len = 0;
     int i = 1, rc;
 
+    if (i + 1 < argc && strcmp(argv[i], "--backend") == 0) {
+        const char *b = argv[i + 1];
+        if (strcmp(b, "wayland") == 0)
+            P = &tk_platform_wayland;
+        else if (strcmp(b, "native") == 0)
+            P = &tk_platform_native;
+        else if (strcmp(b, "x11") != 0) {
+            fprintf(stderr, "x11-probe: no backend '%s'\n", b);
+            return 2;
+        }
+        i += 2;
+    }
     if (i + 1 < argc && strcmp(argv[i], "--display") == 0) {
         display = argv[i + 1];
         i += 2;
@@ -264,6 +333,10 @@ int main(int argc, char **argv)
             i++;
         } else if (strcmp(cmd, "idle") == 0) {
             printf("{\"idle_ms\":%lld}\n", (long long)P->idle_ms(ctx));
+        } else if (strcmp(cmd, "settle") == 0) {
+            rc = cmd_settle(ctx);
+        } else if (strcmp(cmd, "describe") == 0) {
+            rc = cmd_describe(ctx);
         } else if (strcmp(cmd, "memory") == 0) {
             rc = cmd_memory();
         } else if (strcmp(cmd, "monitors") == 0) {
@@ -283,7 +356,7 @@ int main(int argc, char **argv)
         }
         fflush(stdout);
     }
-    printf("{\"captures\":%d}\n", tk_x11_capture_calls());
+    printf("{\"captures\":%d}\n", tk_x11_capture_calls() + tk_wayland_capture_calls());
     free(jpeg);
     P->close(ctx);
     return rc;

@@ -157,6 +157,11 @@ struct tk_platform {
 extern const struct tk_platform tk_platform_native;
 /* The X11 backend itself (x11.c), for tests and benchmarks that want it whatever the session. */
 extern const struct tk_platform tk_platform_x11;
+/*
+ * The Wayland backend (wayland.c): wlr-screencopy capture and active
+ * seconds from the compositor's idle notification. select.c tries it first.
+ */
+extern const struct tk_platform tk_platform_wayland;
 
 /* describe(), or the name when a backend has none. */
 void tk_platform_describe(const struct tk_platform *p, struct tk_platform_ctx *ctx, char *out,

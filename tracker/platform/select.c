@@ -1,6 +1,7 @@
 /*
- * tk_platform_native on Linux: picks the desktop's backend when it opens,
- * at run time, so one build serves X11 and Wayland sessions. The candidates
+ * tk_platform_native on Linux: picks the desktop's backend (Wayland, then
+ * X11) when it opens, at run time, so one build serves X11 and Wayland
+ * sessions. The candidates
  * are tried in the order of the table below; the first whose open()
  * succeeds is used and every later call is passed to it. Why the others
  * were not taken is kept for describe(), which `stint status` and the
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lib/xalloc.h"
 
@@ -24,13 +26,31 @@ struct candidate {
     bool (*wanted)(char *why, size_t whylen);
 };
 
-static bool x11_wanted(char *why, size_t whylen)
+/*
+ * A Wayland session: $WAYLAND_DISPLAY is set, or the default socket
+ * (wayland-0 in $XDG_RUNTIME_DIR) exists, as libwayland would connect.
+ * Whether the compositor answers is for open() to find out.
+ */
+static bool wayland_wanted(char *why, size_t whylen)
 {
-    return true;
+    const char *wd = getenv("WAYLAND_DISPLAY"), *rt = getenv("XDG_RUNTIME_DIR");
+    char path[4096];
+    struct stat st;
+
+    if (wd && *wd)
+        return true;
+    if (rt && *rt) {
+        snprintf(path, sizeof(path), "%s/wayland-0", rt);
+        if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+            return true;
+    }
+    snprintf(why, whylen, "$WAYLAND_DISPLAY is not set and there is no wayland-0 socket");
+    return false;
 }
 
 static const struct candidate candidates[] = {
-    {&tk_platform_x11, x11_wanted},
+    {&tk_platform_wayland, wayland_wanted},
+    {&tk_platform_x11, NULL},
 };
 
 #define NCANDIDATES (sizeof(candidates) / sizeof(candidates[0]))

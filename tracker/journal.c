@@ -10,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include <unistd.h>
 
 #include "lib/str.h"
+#include "lib/os.h"
 #include "lib/uuid.h"
 #include "lib/xalloc.h"
 
@@ -115,19 +115,7 @@ void tk_seg_sync_seconds(struct tk_seg *seg)
 
 char *tk_journal_default_dir(void)
 {
-    const char *xdg = getenv("XDG_DATA_HOME");
-    const char *home;
-
-    if (xdg && xdg[0] == '/')
-        return xasprintf("%s/stint", xdg);
-    home = getenv("HOME");
-    if (!home || home[0] != '/') {
-        struct passwd *pw = getpwuid(getuid());
-        home = pw ? pw->pw_dir : NULL;
-    }
-    if (!home || home[0] != '/')
-        return NULL;
-    return xasprintf("%s/.local/share/stint", home);
+    return st_os_data_dir();
 }
 
 

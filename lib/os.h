@@ -5,9 +5,16 @@
  * system: os-posix.c on Linux, os-win32.c on Windows; lib/meson.build
  * picks the file by host_machine.system(), callers never #ifdef. Not for
  * the desktop's own seams (tracker/platform/platform.h holds those).
+ *
+ * Every function returns 0 or a negative errno unless it says otherwise,
+ * and prints nothing.
  */
 #ifndef STINT_OS_H
 #define STINT_OS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 /*
  * stint's per-user folder for settings and the sign-in, newly allocated,
@@ -25,5 +32,71 @@ char *st_os_config_dir(void);
  * machine). NULL when no home is known.
  */
 char *st_os_data_dir(void);
+
+/*
+ * Fills buf with n bytes from the system's random source (getrandom;
+ * BCryptGenRandom). Never short; -EIO when the source fails.
+ */
+int st_os_random(void *buf, size_t n);
+
+/* Milliseconds since the Unix epoch, as the wall clock says. */
+int64_t st_os_wall_ms(void);
+/*
+ * Milliseconds of a clock that never goes back and does NOT count time the
+ * machine spends asleep (CLOCK_MONOTONIC; QueryUnbiasedInterruptTime): a
+ * resume shows up as a jump of the wall clock against this one, which the
+ * recorder flags as clock_jump.
+ */
+int64_t st_os_mono_ms(void);
+
+/*
+ * Takes a lock on the open file fd without waiting: exclusive, or shared,
+ * which is a probe (it succeeds only while nobody holds the exclusive one;
+ * Windows lets it go at once). -EBUSY when another process holds a lock
+ * that conflicts. Closing fd or the process ending releases it (flock;
+ * LockFileEx on a byte far past the end, so the file's contents stay
+ * readable by others on Windows too).
+ */
+int st_os_lock(int fd, bool exclusive);
+
+/*
+ * Puts the written, closed and fsynced file tmp in place of path, durably:
+ * rename and an fsync of the folder (Linux), MoveFileExW with
+ * MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH (Windows). On failure
+ * path is untouched and tmp is left for the caller to remove.
+ */
+int st_os_replace(const char *tmp, const char *path);
+
+/*
+ * Text at the terminal. st_os_console_utf8 makes the console take and show
+ * UTF-8 (Windows: SetConsoleOutputCP/SetConsoleCP(CP_UTF8); Linux: nothing,
+ * the locale says). st_os_utf8_text tells whether text out is UTF-8
+ * (Linux: the locale's codeset; Windows: always, after the call above).
+ * st_os_char_width is the number of terminal cells of code point cp
+ * (wcwidth; 1 on Windows), -1 for a control character.
+ */
+void st_os_console_utf8(void);
+bool st_os_utf8_text(void);
+int st_os_char_width(uint32_t cp);
+
+/* This machine's name into buf (NUL-terminated, cut to fit); 0 or a negative errno. */
+int st_os_host_name(char *buf, size_t len);
+
+/*
+ * A wake-up that worker threads ring and one main loop waits on. On Linux
+ * its fd (an epoll set holding a pipe) turns readable when rung; Windows
+ * has no descriptor a loop could poll alongside a console, so the fd is -1
+ * there and the loop looks on its next timeout instead (drain tells it).
+ */
+struct st_os_waker;
+int st_os_waker_new(struct st_os_waker **ret);
+/* Accepts NULL. */
+void st_os_waker_free(struct st_os_waker *w);
+/* The descriptor to poll for reading, or -1 when there is none (Windows). */
+int st_os_waker_fd(const struct st_os_waker *w);
+/* Rings it; from any thread, never blocks. */
+void st_os_waker_ring(struct st_os_waker *w);
+/* Whether it was rung since the last drain; resets it. The main loop's thread only. */
+bool st_os_waker_drain(struct st_os_waker *w);
 
 #endif

@@ -165,7 +165,10 @@ int st_signin_save(const struct st_signin *st)
     tmp = xasprintf("%s/.auth.json.XXXXXX", dir);
 
     /* The keyring first: auth.json then says where the token is. */
-    in_keyring = st_secret_store(st->server, st->email, st->token) == 0;
+    r = st_secret_store(st->server, st->email, st->token);
+    in_keyring = r == 0;
+    if (!in_keyring && !st_secret_file_allowed())
+        goto out;
     if (in_keyring)
         root = json_pack("{s:s, s:s}", "server", st->server, "token_in", ST_SIGNIN_IN_KEYRING);
     else
@@ -197,10 +200,8 @@ int st_signin_save(const struct st_signin *st)
         goto out_unlink;
     }
     fd = -1;
-    if (rename(tmp, path) < 0) {
-        r = -errno;
+    if ((r = st_os_replace(tmp, path)) < 0)
         goto out_unlink;
-    }
     r = 0;
     goto out;
 

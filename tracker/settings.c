@@ -205,8 +205,8 @@ int tk_settings_save(const struct tk_settings *in, char *err, size_t errlen)
         snprintf(err, errlen, "cannot write '%s': %s", path, strerror(-r));
         goto out;
     }
-    if (fclose(out_f) != 0 || rename(tmp, path) < 0) {
-        r = -errno;
+    if (fclose(out_f) != 0 || (r = st_os_replace(tmp, path)) < 0) {
+        r = r < 0 ? r : -errno;
         unlink(tmp);
         snprintf(err, errlen, "cannot write '%s': %s", path, strerror(-r));
         goto out;

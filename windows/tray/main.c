@@ -33,9 +33,10 @@ static HANDLE single_instance(bool *ret_first)
     return m;
 }
 
-int WINAPI wWinMain(HINSTANCE inst, HINSTANCE prev, PWSTR cmd, int show)
+int WINAPI WinMain(HINSTANCE inst, HINSTANCE prev, LPSTR cmd_ansi, int show)
 {
     INITCOMMONCONTROLSEX icc = {.dwSize = sizeof(icc), .dwICC = ICC_STANDARD_CLASSES};
+    const wchar_t *cmd = GetCommandLineW();
     bool first, background = cmd && wcsstr(cmd, L"--background") != NULL;
     HANDLE mutex;
     HACCEL acc;
@@ -43,6 +44,7 @@ int WINAPI wWinMain(HINSTANCE inst, HINSTANCE prev, PWSTR cmd, int show)
     MSG msg;
 
     (void)prev;
+    (void)cmd_ansi;
     (void)show;
     mutex = single_instance(&first);
     if (!first) {

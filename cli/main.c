@@ -138,6 +138,7 @@ int main(int argc, char **argv)
 
     setlocale(LC_CTYPE, "");
     st_os_console_utf8();
+    argv = st_os_utf8_argv(argc, argv);
     opterr = 0;
     /* '+': stop at the command name; its options are the command's. */
     while ((c = getopt_long(argc, argv, "+:hV", options, NULL)) != -1) {

@@ -197,3 +197,8 @@ int st_os_host_name(char *buf, size_t len)
     buf[len - 1] = '\0';
     return 0;
 }
+
+char **st_os_utf8_argv(int argc, char **argv)
+{
+    return argv;
+}

@@ -79,6 +79,13 @@ void st_os_console_utf8(void);
 bool st_os_utf8_text(void);
 int st_os_char_width(uint32_t cp);
 
+/*
+ * The program's arguments as UTF-8: argv itself on Linux; on Windows, where
+ * main's argv is in the ANSI code page, the wide command line
+ * (GetCommandLineW) converted, newly allocated for the life of the process.
+ */
+char **st_os_utf8_argv(int argc, char **argv);
+
 /* This machine's name into buf (NUL-terminated, cut to fit); 0 or a negative errno. */
 int st_os_host_name(char *buf, size_t len);
 

@@ -721,7 +721,8 @@ int tk_journal_next_upload(struct tk_journal *j, const char *account, char (*ski
     int r;
 
     for (size_t i = 0; i < n_skip; i++) {
-        char *next = xasprintf("%s AND id <> ?%zu", sql, i + 2);
+        /* %d, not %zu: mingw's gcc checks xasprintf's format against msvcrt's printf. */
+        char *next = xasprintf("%s AND id <> ?%d", sql, (int)i + 2);
         free(sql);
         sql = next;
     }

@@ -82,8 +82,10 @@ def display():
 
 def base_env(**extra):
     """The environment every Wine process of the test gets."""
+    # winemenubuilder is off: an installer's shortcuts stay in the prefix
+    # instead of becoming .desktop files in the real home.
     env = dict(os.environ, WINEPREFIX=PREFIX, WINEDEBUG="-all",
-               WINEDLLOVERRIDES="mscoree,mshtml=", DISPLAY=display())
+               WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d", DISPLAY=display())
     for k in ("STINT_SERVER", "WAYLAND_DISPLAY"):
         env.pop(k, None)
     env.update(extra)

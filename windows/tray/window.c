@@ -103,6 +103,7 @@ struct app {
     enum tray_state state;
     bool error; /* the timer stopped by itself for a reason that is not idle */
     bool was_online;
+    int logged_queued; /* the queue's length when it was last written to standard error */
     bool idle_open;
     time_t idle_opened;
     int64_t idle_since;
@@ -463,6 +464,10 @@ static void refresh(void)
         wchar_t *w = tray_wide(app.engine_err);
         swprintf(buf, 512, L"%ls", w);
         free(w);
+    } else if (!app.st.online && app.st.last_error[0]) {
+        wchar_t *w = tray_wide(app.st.last_error);
+        swprintf(buf, 512, L"Offline (%ls)    %d waiting", w, app.st.queued);
+        free(w);
     } else {
         swprintf(buf, 512, L"%ls    %d segment%ls waiting to upload",
                  app.st.uploading ? L"Uploading…" : app.st.online ? L"Online" : L"Offline",
@@ -600,7 +605,11 @@ static void on_event(const struct tk_event *ev, void *ud)
                          false);
             say("offline");
         }
+        if (st.online != app.was_online || st.queued != app.logged_queued)
+            say("upload: %s, %d queued%s%s", st.online ? "online" : "offline", st.queued,
+                st.last_error[0] ? ": " : "", st.last_error);
         app.was_online = st.online;
+        app.logged_queued = st.queued;
         break;
     }
     case TK_EVENT_REFUSED:
@@ -679,7 +688,7 @@ static void contract_changed(void)
     SetWindowTextW(ctl(IDC_MEMO_L), memo_req ? L"&Memo (required):" : L"&Memo:");
     SetWindowTextW(ctl(IDC_TAGS_L), tag_req ? L"T&ags (required):"
                                     : json_array_size(tags) ? L"T&ags:"
-                                                            : L"T&ags (none defined):");
+                                                            : L"T&ags (none):");
     EnableWindow(ctl(IDC_TAGS), json_array_size(tags) > 0);
 }
 
@@ -946,6 +955,12 @@ static void show_menu(void)
 static void on_command(int id, int code)
 {
     switch (id) {
+    case IDOK: /* Enter: sign in, or apply the memo */
+        if (!app.signed_in)
+            do_signin();
+        else if (GetFocus() == ctl(IDC_MEMO))
+            do_memo_changed();
+        break;
     case IDC_SIGNIN:
         do_signin();
         break;

@@ -283,8 +283,8 @@ static void layout(void)
         y += 54;
         PLACE(IDC_SHOT_L, x, y, w, 20);
         y += 22;
-        PLACE(IDC_SHOT, x, y, w, 150);
-        y += 156;
+        PLACE(IDC_SHOT, x, y, w, 200);
+        y += 206;
         PLACE(IDC_DELETE, x + w - 140, y, 140, 28);
         y += 38;
         PLACE(IDC_STATUS, x, y, w, 20);
@@ -341,7 +341,7 @@ static void thumb_load(const char *path)
     sf = tjGetScalingFactors(&nsf);
     for (int i = 0; sf && i < nsf; i++) {
         int sw = TJSCALED(w, sf[i]), sh = TJSCALED(h, sf[i]);
-        if (sw <= want && sh <= px(150) && sw > tw) {
+        if (sw <= want && sh <= px(200) && sw > tw) {
             tw = sw;
             th = sh;
         }

@@ -33,6 +33,18 @@
 #define O_NOCTTY 0
 #endif
 
+/*
+ * Files are bytes, as on Linux: without _O_BINARY msvcrt's open() turns
+ * "\r\n" into "\n" and stops at ^Z, which breaks a JPEG and any size
+ * checked against fstat. Every open() names one of these three.
+ */
+#undef O_RDONLY
+#undef O_WRONLY
+#undef O_RDWR
+#define O_RDONLY (_O_RDONLY | _O_BINARY)
+#define O_WRONLY (_O_WRONLY | _O_BINARY)
+#define O_RDWR (_O_RDWR | _O_BINARY)
+
 /* Windows has no permission bits to give a new directory: %APPDATA% is the user's. */
 #define mkdir(path, mode) _mkdir(path)
 

@@ -202,3 +202,8 @@ char **st_os_utf8_argv(int argc, char **argv)
 {
     return argv;
 }
+
+char *st_os_proxy_for(const char *url)
+{
+    return NULL;
+}

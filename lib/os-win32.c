@@ -16,6 +16,8 @@
 #include <shlobj.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <winhttp.h>
 
 #include "lib/xalloc.h"
 
@@ -256,4 +258,101 @@ char **st_os_utf8_argv(int argc, char **argv)
     }
     LocalFree(w);
     return out;
+}
+
+/* The host of url (scheme://[user@]host[:port]/...), newly allocated; NULL if none. */
+static char *url_host(const char *url)
+{
+    const char *p = strstr(url, "://"), *end, *at;
+
+    if (!p)
+        return NULL;
+    p += 3;
+    end = p + strcspn(p, "/?#");
+    at = memchr(p, '@', (size_t)(end - p));
+    if (at)
+        p = at + 1;
+    if (*p == '[') {
+        const char *close = memchr(p, ']', (size_t)(end - p));
+        return close ? xstrndup(p + 1, (size_t)(close - p - 1)) : NULL;
+    }
+    return xstrndup(p, strcspn(p, ":/?#"));
+}
+
+static bool is_loopback(const char *host)
+{
+    return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
+           strcmp(host, "::1") == 0;
+}
+
+/* Whether host matches one entry of a bypass list ("*.corp;<local>;10.*"). */
+static bool bypassed(const char *host, const char *list)
+{
+    char *copy = xstrdup(list), *save = NULL;
+    bool hit = false;
+
+    for (char *e = strtok_r(copy, "; \t", &save); e && !hit; e = strtok_r(NULL, "; \t", &save)) {
+        size_t hn = strlen(host), en = strlen(e);
+        if (strcmp(e, "<local>") == 0)
+            hit = !strchr(host, '.') && !strchr(host, ':');
+        else if (e[0] == '*')
+            hit = hn >= en - 1 && _stricmp(host + hn - (en - 1), e + 1) == 0;
+        else if (en > 0 && e[en - 1] == '*')
+            hit = _strnicmp(host, e, en - 1) == 0;
+        else
+            hit = _stricmp(host, e) == 0;
+    }
+    free(copy);
+    return hit;
+}
+
+/* From "http=a:1;https=b:2" or "a:1": the proxy for scheme, newly allocated, or NULL. */
+static char *pick_proxy(const char *list, const char *scheme)
+{
+    char *copy = xstrdup(list), *save = NULL, *out = NULL;
+    size_t sn = strlen(scheme);
+
+    if (!strchr(list, '=')) {
+        out = xstrndup(list, strcspn(list, "; \t"));
+    } else {
+        for (char *e = strtok_r(copy, "; \t", &save); e; e = strtok_r(NULL, "; \t", &save)) {
+            if (_strnicmp(e, scheme, sn) == 0 && e[sn] == '=') {
+                out = xstrdup(e + sn + 1);
+                break;
+            }
+        }
+    }
+    free(copy);
+    if (out && !*out) {
+        free(out);
+        out = NULL;
+    }
+    return out;
+}
+
+char *st_os_proxy_for(const char *url)
+{
+    WINHTTP_CURRENT_USER_IE_PROXY_CONFIG cfg = {0};
+    char *host = url_host(url), *list = NULL, *bypass = NULL, *proxy = NULL;
+    const char *scheme = strncmp(url, "https:", 6) == 0 ? "https" : "http";
+
+    if (!host || is_loopback(host) || !WinHttpGetIEProxyConfigForCurrentUser(&cfg))
+        goto out;
+    if (!cfg.lpszProxy)
+        goto out;
+    list = narrow(cfg.lpszProxy);
+    bypass = cfg.lpszProxyBypass ? narrow(cfg.lpszProxyBypass) : NULL;
+    if (list && !(bypass && bypassed(host, bypass)))
+        proxy = pick_proxy(list, scheme);
+out:
+    if (cfg.lpszProxy)
+        GlobalFree(cfg.lpszProxy);
+    if (cfg.lpszProxyBypass)
+        GlobalFree(cfg.lpszProxyBypass);
+    if (cfg.lpszAutoConfigUrl)
+        GlobalFree(cfg.lpszAutoConfigUrl);
+    free(host);
+    free(list);
+    free(bypass);
+    return proxy;
 }

@@ -86,6 +86,17 @@ int st_os_char_width(uint32_t cp);
  */
 char **st_os_utf8_argv(int argc, char **argv);
 
+/*
+ * The proxy the system's settings give for url ("host:port", newly
+ * allocated), or NULL for none: always NULL on Linux (libcurl reads
+ * $https_proxy and friends itself); on Windows the proxy set in Windows'
+ * settings (WinHttpGetIEProxyConfigForCurrentUser: a fixed proxy, per
+ * scheme or for all, and its bypass list with <local>). A loopback URL
+ * never goes through a proxy. Automatic configuration (PAC, WPAD) is not
+ * followed.
+ */
+char *st_os_proxy_for(const char *url);
+
 /* This machine's name into buf (NUL-terminated, cut to fit); 0 or a negative errno. */
 int st_os_host_name(char *buf, size_t len);
 

@@ -4,9 +4,13 @@ no file, the laptop commands work end to end, and bad input, a wrong server
 and help behave. What only real Windows can show (its certificate store, a
 proxy, the real Credential Manager UI) is in docs/windows.md.
 """
+import http.client
+import http.server
 import json
 import os
 import socket
+import struct
+import threading
 import time
 
 import wine_env as w
@@ -154,6 +158,91 @@ def test_bad_input_and_a_wrong_server_give_clear_errors_verified_under_wine_8():
     assert r.returncode == 1 and "cannot reach" in r.stderr, r
     r = stint(None, "--server", "ftp://example", "whoami")
     assert r.returncode == 2, r
+
+
+class Proxy(http.server.ThreadingHTTPServer):
+    """A forward HTTP proxy on loopback that sends every request to one stintd,
+    whatever host the URL names, and remembers the request lines."""
+
+    def __init__(self, target_port):
+        self.target = target_port
+        self.seen = []
+        super().__init__(("127.0.0.1", 0), ProxyHandler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+class ProxyHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def relay(self):
+        self.server.seen.append((self.command, self.path))
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else None
+        path = self.path.split("://", 1)[1]
+        path = path[path.index("/"):]
+        c = http.client.HTTPConnection("127.0.0.1", self.server.target, timeout=30)
+        c.request(self.command, path, body=body, headers={
+            k: v for k, v in self.headers.items()
+            if k.lower() not in ("proxy-connection", "connection", "host")})
+        r = c.getresponse()
+        data = r.read()
+        self.send_response(r.status)
+        for k, v in r.getheaders():
+            if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = relay
+
+    def log_message(self, *args):
+        pass
+
+
+INTERNET_SETTINGS = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Internet Settings\Connections"
+
+
+def set_windows_proxy(proxy, bypass):
+    """Sets the proxy as Windows' settings do: the DefaultConnectionSettings
+    blob (version, counter, flags DIRECT|PROXY, then length-prefixed proxy,
+    bypass list and an empty PAC URL)."""
+    p, b = proxy.encode(), bypass.encode()
+    blob = (struct.pack("<III", 0x46, 1, 3) + struct.pack("<I", len(p)) + p
+            + struct.pack("<I", len(b)) + b + struct.pack("<I", 0) + bytes(32))
+    w.run(["reg", "add", INTERNET_SETTINGS, "/v", "DefaultConnectionSettings", "/t",
+           "REG_BINARY", "/d", blob.hex(), "/f"])
+
+
+@tap.test
+def test_a_proxy_set_in_windows_is_honoured_verified_under_wine_8():
+    srv, fl, contract = setup()
+    proxy = Proxy(srv.port)
+    try:
+        set_windows_proxy(f"127.0.0.1:{proxy.server_address[1]}", "<local>")
+        # A name that resolves nowhere: only the proxy can reach this server.
+        far = "http://stint.invalid"
+        r = w.run([w.STINT_EXE, "--server", far, "login", "--email", fl["email"],
+                   "--password-stdin"], input=(fl["password"] + "\n").encode(), check=False)
+        assert r.returncode == 0, r
+        assert ("POST", far + "/api/v1/login") in proxy.seen, proxy.seen
+        r = stint(None, "whoami")
+        assert r.returncode == 0 and fl["email"] in r.stdout, r
+        # The tracker's uploads go through it too (tracker/net.c).
+        n = len(proxy.seen)
+        r = stint(None, "track", "--contract", contract["id"], "--memo", "Via proxy",
+                  "--for", "3s")
+        assert r.returncode == 0 and "everything is on the server" in r.stdout, r
+        uploads = [p for m, p in proxy.seen[n:] if m in ("PUT", "POST") and "/segments" in p]
+        assert uploads, proxy.seen[n:]
+        # Loopback never goes through the proxy.
+        n = len(proxy.seen)
+        r = w.run([w.STINT_EXE, "--server", srv.url, "--json", "contracts"], check=False)
+        assert len(proxy.seen) == n, proxy.seen[n:]
+    finally:
+        w.run(["reg", "delete", INTERNET_SETTINGS, "/v", "DefaultConnectionSettings", "/f"],
+              check=False)
+        proxy.shutdown()
 
 
 @tap.test

@@ -207,8 +207,14 @@ uint32_t arc4random_uniform(uint32_t upper)
 
 void st_os_console_utf8(void)
 {
+    HANDLE out = GetStdHandle(STD_OUTPUT_HANDLE);
+    DWORD mode;
+
     SetConsoleOutputCP(CP_UTF8);
     SetConsoleCP(CP_UTF8);
+    /* The live status line redraws itself with "\r\033[K", as on a Linux terminal. */
+    if (out != INVALID_HANDLE_VALUE && GetConsoleMode(out, &mode))
+        SetConsoleMode(out, mode | ENABLE_VIRTUAL_TERMINAL_PROCESSING);
 }
 
 bool st_os_utf8_text(void)

@@ -69,8 +69,9 @@ int st_os_replace(const char *tmp, const char *path);
 
 /*
  * Text at the terminal. st_os_console_utf8 makes the console take and show
- * UTF-8 (Windows: SetConsoleOutputCP/SetConsoleCP(CP_UTF8); Linux: nothing,
- * the locale says). st_os_utf8_text tells whether text out is UTF-8
+ * UTF-8 and understand the few escape sequences stint prints (Windows:
+ * SetConsoleOutputCP/SetConsoleCP(CP_UTF8) and virtual terminal
+ * processing; Linux: nothing, the locale and the terminal say). st_os_utf8_text tells whether text out is UTF-8
  * (Linux: the locale's codeset; Windows: always, after the call above).
  * st_os_char_width is the number of terminal cells of code point cp
  * (wcwidth; 1 on Windows), -1 for a control character.

@@ -10,6 +10,7 @@ is in docs/windows.md.
 import glob
 import os
 import shutil
+import subprocess
 
 import wine_env as w
 from harness import tap
@@ -76,6 +77,29 @@ def user_data():
         f.write("idle_minutes = 5\n")
     return [os.path.join(local, "journal.db"), os.path.join(local, "shots", "a.jpg"),
             os.path.join(roaming, "tracker.conf")]
+
+
+# Windows' own DLLs, which every Windows 10 and 11 has; msvcrt.dll is the
+# system's C runtime that mingw-w64 links against.
+SYSTEM_DLLS = {"advapi32.dll", "bcrypt.dll", "comctl32.dll", "comdlg32.dll", "crypt32.dll",
+               "gdi32.dll", "kernel32.dll", "msvcrt.dll", "ole32.dll", "oleaut32.dll",
+               "secur32.dll", "shell32.dll", "shlwapi.dll", "user32.dll", "uxtheme.dll",
+               "winhttp.dll", "ws2_32.dll", "wtsapi32.dll", "dwmapi.dll", "shcore.dll",
+               "iphlpapi.dll", "normaliz.dll", "wldap32.dll", "dxgi.dll", "d3d11.dll",
+               "winmm.dll", "version.dll", "imm32.dll", "powrprof.dll", "userenv.dll"}
+
+
+@tap.test
+def test_the_programs_import_only_windows_own_dlls():
+    w.need("x86_64-w64-mingw32-objdump")
+    exes = [w.STINT_EXE] + glob.glob(os.path.join(w.WIN_BUILD, "windows", "tray", "*.exe"))
+    for exe in exes:
+        w.need_file(exe, os.path.basename(exe))
+        out = subprocess.run(["x86_64-w64-mingw32-objdump", "-p", exe], capture_output=True,
+                             text=True, check=True).stdout
+        dlls = {l.split(":", 1)[1].strip().lower() for l in out.splitlines()
+                if "DLL Name:" in l}
+        assert dlls and dlls <= SYSTEM_DLLS, (exe, sorted(dlls - SYSTEM_DLLS))
 
 
 @tap.test

@@ -15,6 +15,10 @@
  *     monitors           {"monitors":[{"index":..,"name":..,"x":..,..,"primary":..}]}
  *     capture all|N FILE capture_rows straight into a binary PPM at FILE (no frame in
  *                        memory): {"width":..,"height":..,"single_colour":..}
+ *     stream N           N captures of the whole screen streamed into a JPEG at the
+ *                        default quality, as the recorder takes its screenshots (capture,
+ *                        blank check and encode): {"runs":N,"median_ms":..,"p90_ms":..,
+ *                        "jpeg_bytes":..,"blank":..} (for bench/wine.sh)
  *     describe           {"describe":"win32: ..."}
  *
  * It prints {"ready":true} once the backend is open (its hooks are in), and
@@ -33,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tracker/capture.h"
 #include "tracker/platform/platform.h"
 #include "tracker/platform/win32.h"
 
@@ -197,6 +202,59 @@ static int cmd_capture(struct tk_platform_ctx *ctx, const char *which, const cha
     return 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+#define STREAM_MAX_RUNS 1000
+
+static int cmd_stream(struct tk_platform_ctx *ctx, const char *arg)
+{
+    int runs = atoi(arg);
+    double ms[STREAM_MAX_RUNS];
+    LARGE_INTEGER freq, t0, t1;
+    size_t len = 0;
+    bool blank = false;
+    char err[256] = "";
+
+    if (runs < 1 || runs > STREAM_MAX_RUNS) {
+        fprintf(stderr, "win32-probe: stream takes 1 to %d runs\n", STREAM_MAX_RUNS);
+        return 1;
+    }
+    QueryPerformanceFrequency(&freq);
+    for (int i = 0; i < runs; i++) {
+        struct tk_shot_sink sk;
+        void *bytes = NULL;
+        int rc;
+
+        tk_shot_sink_init(&sk, 0);
+        QueryPerformanceCounter(&t0);
+        rc = P->capture_rows(ctx, TK_MONITOR_ALL, &sk.sink, err, sizeof(err));
+        if (rc < 0) {
+            tk_shot_stream_abort(sk.stream);
+            fprintf(stderr, "win32-probe: %s\n", err);
+            return 1;
+        }
+        rc = tk_shot_stream_end(sk.stream, &blank, &bytes, &len, err, sizeof(err));
+        QueryPerformanceCounter(&t1);
+        free(bytes);
+        if (rc < 0) {
+            fprintf(stderr, "win32-probe: %s\n", err);
+            return 1;
+        }
+        ms[i] = (double)(t1.QuadPart - t0.QuadPart) * 1000.0 / (double)freq.QuadPart;
+    }
+    qsort(ms, (size_t)runs, sizeof(ms[0]), cmp_double);
+    printf("{\"runs\":%d,\"median_ms\":%.2f,\"p90_ms\":%.2f,\"jpeg_bytes\":%lu,\"blank\":%s}\n",
+           runs, runs % 2 ? ms[runs / 2] : (ms[runs / 2 - 1] + ms[runs / 2]) / 2,
+           ms[(runs * 9) / 10 < runs ? (runs * 9) / 10 : runs - 1], (unsigned long)len,
+           blank ? "true" : "false");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct tk_platform_ctx *ctx = NULL;
@@ -228,6 +286,8 @@ int main(int argc, char **argv)
         } else if (strcmp(cmd, "capture") == 0 && i + 2 < argc) {
             rc = cmd_capture(ctx, argv[i + 1], argv[i + 2]);
             i += 2;
+        } else if (strcmp(cmd, "stream") == 0 && i + 1 < argc) {
+            rc = cmd_stream(ctx, argv[++i]);
         } else if (strcmp(cmd, "describe") == 0) {
             tk_platform_describe(P, ctx, line, sizeof(line));
             printf("{\"describe\":");

@@ -32,6 +32,11 @@ windows: deps
 	@STINT_MINGW_CACHE=$(MINGW_CACHE) sh scripts/win-deps.sh
 	@[ -f $(WINBUILD)/build.ninja ] || meson setup $(WINBUILD) --cross-file cross/mingw-w64-x86_64.ini \
 		--cross-file $(MINGW_CACHE)/current.ini -Dbuildtype=release -Dtests=false >/dev/null
+	@# A new library prefix (other Debian versions): meson must look the libraries up again.
+	@key=$$(cat $(MINGW_CACHE)/current.key); \
+	if [ "$$(cat $(WINBUILD)/mingw-key 2>/dev/null)" != "$$key" ]; then \
+		meson configure --clearcache $(WINBUILD) >/dev/null && \
+		meson setup --reconfigure $(WINBUILD) >/dev/null && echo "$$key" >$(WINBUILD)/mingw-key; fi
 	@nice ninja -C $(WINBUILD)
 	@makensis -V2 -DVERSION=$(VERSION) -DBUILD=$(abspath $(WINBUILD)) \
 		-DOUTFILE=$(abspath $(WINBUILD))/stint-setup-$(VERSION).exe windows/installer.nsi

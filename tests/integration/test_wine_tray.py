@@ -91,7 +91,6 @@ def test_sign_in_track_idle_prompt_and_one_instance_verified_under_wine8():
         w.xdo("type", "--delay", "20", "porting to Windows")
         w.xdo("key", "ctrl+space")
         err_line(app, "tracking", 60)
-        screenshot("tracking")
 
         # A segment with input reaches the Work Diary: a Shift press a second (it types
         # nothing into the focused memo) until one is there, within a deadline.
@@ -106,6 +105,8 @@ def test_sign_in_track_idle_prompt_and_one_instance_verified_under_wine8():
         eq(len(ids), len(set(ids)), "each segment once")
         eq(segs[0]["memo"], "porting to Windows", "the memo")
         eq(segs[0]["screenshot"]["status"], "ok", "the segment's screenshot")
+        err_line(app, "screenshot taken", 30)
+        screenshot("tracking")  # with the bars and the last screenshot
 
         # No input from here: the idle prompt opens after the 1-minute threshold.
         err_line(app, "idle prompt", 60 + SEG * 3 + 60)

@@ -274,9 +274,13 @@ static void layout(void)
         PLACE(IDC_START, x, y, w, 38);
         y += 48;
         PLACE(IDC_TOTALS, x, y, w, 20);
-        y += 22;
-        PLACE(IDC_LIMIT, x, y, w, 20);
         y += 26;
+        /* The limit's banner takes room only when there is something to say. */
+        ShowWindow(ctl(IDC_LIMIT), app.limit_percent >= 90 ? SW_SHOWNA : SW_HIDE);
+        if (app.limit_percent >= 90) {
+            PLACE(IDC_LIMIT, x, y, w, 20);
+            y += 26;
+        }
         PLACE(IDC_BARS_L, x, y, w, 20);
         y += 22;
         PLACE(IDC_BARS, x, y, w, 44);
@@ -469,9 +473,17 @@ static void refresh(void)
         swprintf(buf, 512, L"Offline (%ls)    %d waiting", w, app.st.queued);
         free(w);
     } else {
-        swprintf(buf, 512, L"%ls    %d segment%ls waiting to upload",
-                 app.st.uploading ? L"Uploading…" : app.st.online ? L"Online" : L"Offline",
-                 app.st.queued, app.st.queued == 1 ? L"" : L"s");
+        wchar_t queue[64];
+        if (app.st.queued == 0)
+            swprintf(queue, 64, L"nothing waiting to upload");
+        else
+            swprintf(queue, 64, L"%d segment%ls waiting to upload", app.st.queued,
+                     app.st.queued == 1 ? L"" : L"s");
+        swprintf(buf, 512, L"%ls  ·  %ls",
+                 app.st.uploading && app.st.queued ? L"Uploading…"
+                 : app.st.online                   ? L"Online"
+                                                   : L"Offline",
+                 queue);
     }
     SetWindowTextW(ctl(IDC_STATUS), buf);
     if (app.idle_open) {
@@ -587,6 +599,7 @@ static void on_event(const struct tk_event *ev, void *ud)
         break;
     case TK_EVENT_LIMIT:
         app.limit_percent = ev->percent;
+        layout();
         swprintf(buf, 256, L"%d%% of this contract's weekly limit is used.", ev->percent);
         tray_balloon(app.wnd, L"Weekly limit", buf, false);
         say("limit %d%%", ev->percent);
@@ -851,7 +864,10 @@ static void do_toggle(void)
     tagbuf = tray_window_text(ctl(IDC_TAGS));
     split_tags(tagbuf, tags);
     app.engine_err[0] = 0;
-    app.limit_percent = 0;
+    if (app.limit_percent) {
+        app.limit_percent = 0;
+        layout();
+    }
     rc = tk_engine_start(app.e, id, memo, tags[0] ? tags : NULL, err, sizeof(err));
     if (rc < 0) {
         snprintf(app.engine_err, sizeof(app.engine_err), "%s", err);

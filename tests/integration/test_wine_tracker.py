@@ -5,8 +5,10 @@ stintd on loopback with 30-second segments. Covers: a run over several
 short segments arrives in the diary once each with its screenshot; the
 process ended with TerminateProcess (taskkill /F) mid-segment is recovered
 by the next start (`stint.exe sync`) with nothing lost beyond the last
-durable bucket and nothing twice; the server down for the whole run, then
-up: `stint.exe sync` sends everything exactly once.
+durable bucket and nothing twice; a second tracker is refused by the
+journal's lock and `stint.exe sync` nudges the running one (a named event);
+the server down for the whole run, then up: `stint.exe sync` sends
+everything exactly once.
 """
 import json
 import os
@@ -157,6 +159,31 @@ def test_terminateprocess_mid_segment_loses_at_most_the_open_bucket_verified_und
     eq(len({s["start"] for s in segs2.values()}), len(segs2), "one segment per slot")
     total2 = sum(s["tracked_s"] for s in segs2.values())
     assert tracked + 3 <= total2 <= tracked + 5, (tracked, segs2)
+
+
+@tap.test
+def test_a_second_tracker_is_refused_and_sync_asks_the_running_one_verified_under_wine_8():
+    srv = Server(segment_s=SEG)
+    lap = Laptop(srv)
+    tr = lap.track("--memo", "One", "--for", "25s")
+    tr.wait_out("tracking contract", timeout=60)
+    # The journal's lock (LockFileEx) keeps a second tracker out, naming the first.
+    r = lap.stint("track", "--contract", lap.contract["id"], "--memo", "Two", "--for", "2s")
+    eq(r.returncode, 1, r)
+    assert "another stint tracker (pid " in r.stderr, r
+    pid = int(r.stderr.split("(pid ", 1)[1].split(")", 1)[0])
+    st = json.loads(lap.stint("status", "--json").stdout)
+    eq(st["tracking"], True, "status while tracking")
+    eq(st["pid"], pid, "pid")
+    eq(st["memo"], "One", "memo")
+    # sync reaches the running tracker through its named event and watches the queue.
+    r = lap.stint("sync", "--timeout", "20")
+    eq(r.returncode, 0, r)
+    assert "cannot signal" not in r.stderr, r
+    assert tr.alive(), "the tracker did not survive sync"
+    eq(tr.wait(timeout=90), 0, (tr.stdout, tr.stderr))
+    assert "everything is on the server" in tr.stdout, tr.stdout
+    eq(len({s["start"] for s in lap.diary()}), len(lap.diary()), "one segment per slot")
 
 
 @tap.test

@@ -121,6 +121,17 @@ def test_sign_in_track_idle_prompt_and_one_instance_verified_under_wine8():
         ids = [s["id"] for s in diary(srv, fl, contract)]
         eq(len(ids), len(set(ids)), "each segment once")
 
+        # "Start at sign-in" (Alt+N) writes the Run key with this program and --background.
+        run_key = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run"
+        w.xdo("key", "alt+n")
+        err_line(app, "start at sign-in on", 30)
+        r = w.run(["reg", "query", run_key, "/v", "stint tracker"], check=False)
+        assert "stint-tracker.exe" in r.stdout and "--background" in r.stdout, r
+        w.xdo("key", "alt+n")
+        err_line(app, "start at sign-in off", 30)
+        r = w.run(["reg", "query", run_key, "/v", "stint tracker"], check=False)
+        assert "stint-tracker.exe" not in r.stdout, r
+
         # A second start: no second tracker, the first one's window comes forward.
         second = w.Program([TRAY], desktop=DESKTOP)
         eq(second.wait(60), 0, "the second instance's exit code")

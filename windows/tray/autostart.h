@@ -1,5 +1,5 @@
 /*
- * "Start at sign-in": the tray app's value under
+ * "Start at sign-in": the tray app's value "stint tracker" under
  * HKCU\Software\Microsoft\Windows\CurrentVersion\Run, which Windows reads
  * when the user signs in. The value runs this very program with
  * --background (the icon only, no window).

@@ -186,7 +186,7 @@ static const struct control controls[] = {
     {IDC_DELETE, L"BUTTON", L"De&lete segment", WS_TABSTOP | BS_PUSHBUTTON},
     {IDC_STATUS, L"STATIC", L"", SS_LEFT},
     {IDC_AUTOSTART, L"BUTTON", L"Start at sign-i&n", WS_TABSTOP | BS_AUTOCHECKBOX},
-    {IDC_SIGNOUT, L"BUTTON", L"Sig&n out", WS_TABSTOP | BS_PUSHBUTTON},
+    {IDC_SIGNOUT, L"BUTTON", L"Sign &out", WS_TABSTOP | BS_PUSHBUTTON},
 };
 
 static bool in_signin_view(int id)
@@ -539,6 +539,12 @@ static void idle_show(bool open)
     if (open) {
         bring_forward();
         SetFocus(ctl(IDC_KEEP));
+    } else {
+        HWND f = GetFocus();
+        /* The answered prompt's buttons are hidden now: the focus goes to Start/Stop. */
+        if (!f || f == app.wnd || f == ctl(IDC_KEEP) || f == ctl(IDC_DISCARD) ||
+            f == ctl(IDC_IDLE_STOP))
+            SetFocus(ctl(IDC_START));
     }
 }
 
@@ -999,9 +1005,17 @@ static void on_command(int id, int code)
     case IDC_SIGNOUT:
         do_signout();
         break;
-    case IDC_AUTOSTART:
-        tray_autostart_set(SendMessageW(ctl(IDC_AUTOSTART), BM_GETCHECK, 0, 0) == BST_CHECKED);
+    case IDC_AUTOSTART: {
+        bool on = SendMessageW(ctl(IDC_AUTOSTART), BM_GETCHECK, 0, 0) == BST_CHECKED;
+        int rc = tray_autostart_set(on);
+        if (rc < 0) {
+            SendMessageW(ctl(IDC_AUTOSTART), BM_SETCHECK, on ? BST_UNCHECKED : BST_CHECKED, 0);
+            snprintf(app.engine_err, sizeof(app.engine_err),
+                     "cannot change the start at sign-in: %s", strerror(-rc));
+        }
+        say("start at sign-in %s%s", on ? "on" : "off", rc < 0 ? " refused" : "");
         break;
+    }
     case IDC_CONTRACT:
         if (code == CBN_SELCHANGE)
             contract_changed();

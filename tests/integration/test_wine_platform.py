@@ -152,7 +152,8 @@ def capture_matches_xwd(scene):
     xlib = ctypes.CDLL("libX11.so.6")
     xlib.XOpenDisplay.restype = ctypes.c_void_p
     xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
-    dpy = xlib.XOpenDisplay(w.display().encode())
+    # A connection refused while the server resets after its last client left: again.
+    dpy = w.wait_for(lambda: xlib.XOpenDisplay(w.display().encode()), 10, 0.1)
     assert dpy, f"cannot open {w.display()}"
     try:
         return _capture_matches_xwd(scene)

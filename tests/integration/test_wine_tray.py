@@ -138,6 +138,14 @@ def test_sign_in_track_idle_prompt_and_one_instance_verified_under_wine8():
         assert any("already running" in l for l in second.err), second.err
         assert app.alive(), "the first instance ended"
         eq(sum("signed in as" in l for l in second.err), 0, "the second did not sign in")
+
+        # Closing the window (Alt+F4) hides it; the timer goes on: another segment closes.
+        closed = sum("segment" in l and "closed" in l for l in app.err)
+        w.xdo("key", "alt+F4")
+        err_line(app, "window closed", 30)
+        assert w.wait_for(lambda: sum("segment" in l and "closed" in l for l in app.err) > closed,
+                          SEG * 2 + 30, 0.5), f"no segment after the window closed: {app.err}"
+        assert app.alive(), "the app ended when its window closed"
     finally:
         app.kill()
         srv.stop()

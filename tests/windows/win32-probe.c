@@ -152,8 +152,7 @@ static int ppm_begin(void *ud, int width, int height, char *err, size_t errlen)
     return 0;
 }
 
-static int ppm_rows(void *ud, const unsigned char *rgb, int stride, int n, char *err,
-                    size_t errlen)
+static int ppm_rows(void *ud, const unsigned char *rgb, int stride, int n, char *err, size_t errlen)
 {
     struct ppm *p = ud;
 

@@ -60,8 +60,8 @@ struct counts {
 struct tk_platform_ctx {
     HANDLE thread;
     DWORD thread_id;
-    HANDLE ready;      /* set by the thread once its hooks are in (or failed) */
-    int open_rc;       /* the thread's answer to open(), read after ready */
+    HANDLE ready; /* set by the thread once its hooks are in (or failed) */
+    int open_rc;  /* the thread's answer to open(), read after ready */
     char open_err[128];
     volatile LONG dead; /* the hook thread has ended */
     struct counts c;
@@ -78,7 +78,7 @@ struct tk_platform_ctx {
     CRITICAL_SECTION lock;
     bool session_registered;
     bool locked;
-    ULONGLONG locked_since; /* GetTickCount64() */
+    ULONGLONG locked_since;  /* GetTickCount64() */
     bool suspended;          /* suspended, and no input since the resume */
     int64_t suspended_since; /* wall clock, ms since 1601 (the tick may stop during sleep) */
     DWORD resumed_tick;      /* GetTickCount() at the resume */
@@ -186,8 +186,7 @@ static LRESULT CALLBACK notify_proc(HWND wnd, UINT msg, WPARAM wp, LPARAM lp)
     switch (msg) {
     case WM_WTSSESSION_CHANGE:
         EnterCriticalSection(&ctx->lock);
-        if (wp == WTS_SESSION_LOCK || wp == WTS_CONSOLE_DISCONNECT ||
-            wp == WTS_REMOTE_DISCONNECT) {
+        if (wp == WTS_SESSION_LOCK || wp == WTS_CONSOLE_DISCONNECT || wp == WTS_REMOTE_DISCONNECT) {
             /* Locked, or switched away from (fast user switching). */
             if (!ctx->locked)
                 ctx->locked_since = GetTickCount64();
@@ -235,8 +234,8 @@ static DWORD WINAPI hook_thread(void *arg)
     /* Registered by the first context; a second registration fails harmlessly. */
     RegisterClassW(&wc);
     /* A top-level window (never shown): a message-only one gets no power broadcasts. */
-    ctx->wnd = CreateWindowExW(0, NOTIFY_CLASS, L"stint", WS_POPUP, 0, 0, 0, 0, NULL, NULL, inst,
-                               NULL);
+    ctx->wnd =
+        CreateWindowExW(0, NOTIFY_CLASS, L"stint", WS_POPUP, 0, 0, 0, 0, NULL, NULL, inst, NULL);
     if (!ctx->wnd) {
         ctx->open_rc = -EIO;
         snprintf(ctx->open_err, sizeof(ctx->open_err),
@@ -249,8 +248,8 @@ static DWORD WINAPI hook_thread(void *arg)
     ctx->ms = SetWindowsHookExW(WH_MOUSE_LL, mouse_hook, inst, 0);
     if (!ctx->kb || !ctx->ms) {
         ctx->open_rc = -ENOTSUP;
-        snprintf(ctx->open_err, sizeof(ctx->open_err),
-                 "cannot install the input hooks (error %lu)", GetLastError());
+        snprintf(ctx->open_err, sizeof(ctx->open_err), "cannot install the input hooks (error %lu)",
+                 GetLastError());
         goto fail;
     }
     SetEvent(ctx->ready);
@@ -297,7 +296,8 @@ static bool make_dpi_aware(void)
     if (user) {
         set = (set_ctx_fn)(void (*)(void))GetProcAddress(user, "SetProcessDpiAwarenessContext");
         get = (get_ctx_fn)(void (*)(void))GetProcAddress(user, "GetThreadDpiAwarenessContext");
-        aw = (awareness_fn)(void (*)(void))GetProcAddress(user, "GetAwarenessFromDpiAwarenessContext");
+        aw = (awareness_fn)(void (*)(void))GetProcAddress(user,
+                                                          "GetAwarenessFromDpiAwarenessContext");
     }
     if (set) {
         /* DPI_AWARENESS_CONTEXT_PER_MONITOR_AWARE_V2, then _PER_MONITOR_AWARE */
@@ -503,8 +503,8 @@ static int capture_rect(struct tk_platform_ctx *ctx, int monitor, RECT *ret, cha
     }
     if (r.right - r.left > TK_FRAME_MAX_SIDE || r.bottom - r.top > TK_FRAME_MAX_SIDE ||
         (int64_t)(r.right - r.left) * (r.bottom - r.top) > TK_FRAME_MAX_PIXELS) {
-        snprintf(err, errlen, "cannot capture the screen: %ldx%ld is too large",
-                 r.right - r.left, r.bottom - r.top);
+        snprintf(err, errlen, "cannot capture the screen: %ldx%ld is too large", r.right - r.left,
+                 r.bottom - r.top);
         return -EINVAL;
     }
     *ret = r;

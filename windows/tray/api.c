@@ -42,9 +42,8 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
 static void error_of(const struct body *b, long status, char *err, size_t errlen)
 {
     json_t *o = b->buf ? json_loadb(b->buf, b->len, 0, NULL) : NULL;
-    const char *msg = o ? json_string_value(json_object_get(json_object_get(o, "error"),
-                                                           "message"))
-                        : NULL;
+    const char *msg =
+        o ? json_string_value(json_object_get(json_object_get(o, "error"), "message")) : NULL;
 
     if (msg)
         snprintf(err, errlen, "%s", msg);
@@ -111,8 +110,8 @@ static int request(const char *method, const char *server, const char *path, con
     return rc;
 }
 
-int tray_api_login(const char *server, const char *email, const char *password,
-                   char **ret_token, char *err, size_t errlen)
+int tray_api_login(const char *server, const char *email, const char *password, char **ret_token,
+                   char *err, size_t errlen)
 {
     json_t *req = json_pack("{s:s, s:s, s:s}", "email", email, "password", password, "device",
                             "stint-tracker (Windows)");

@@ -17,8 +17,8 @@
 #include <jansson.h>
 
 /* POST /login; the token in *ret_token (newly allocated). */
-int tray_api_login(const char *server, const char *email, const char *password,
-                   char **ret_token, char *err, size_t errlen);
+int tray_api_login(const char *server, const char *email, const char *password, char **ret_token,
+                   char *err, size_t errlen);
 /* GET /contracts; the "contracts" array in *ret (a new reference). */
 int tray_api_contracts(const char *server, const char *token, json_t **ret, char *err,
                        size_t errlen);

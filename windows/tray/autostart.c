@@ -11,7 +11,8 @@
 #include <wchar.h>
 
 static const wchar_t RUN_KEY[] = L"Software\\Microsoft\\Windows\\CurrentVersion\\Run";
-static const wchar_t VALUE[] = L"stint tracker"; /* the installer's uninstaller removes it by this name */
+static const wchar_t VALUE[] =
+    L"stint tracker"; /* the installer's uninstaller removes it by this name */
 
 bool tray_autostart_enabled(void)
 {

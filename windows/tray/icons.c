@@ -72,9 +72,8 @@ HICON tray_icon_make(enum tray_state s, int size)
             cg = cg * (1 - white) + 255 * white;
             cb = cb * (1 - white) + 255 * white;
             /* premultiplied alpha */
-            px[y * size + x] = (uint32_t)(a * 255 + 0.5) << 24 |
-                               (uint32_t)(cr * a + 0.5) << 16 | (uint32_t)(cg * a + 0.5) << 8 |
-                               (uint32_t)(cb * a + 0.5);
+            px[y * size + x] = (uint32_t)(a * 255 + 0.5) << 24 | (uint32_t)(cr * a + 0.5) << 16 |
+                               (uint32_t)(cg * a + 0.5) << 8 | (uint32_t)(cb * a + 0.5);
         }
     }
     mask = CreateBitmap(size, size, 1, 1, NULL);

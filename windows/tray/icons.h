@@ -17,7 +17,8 @@ enum tray_state {
     TRAY_ERROR,
 };
 
-/* An icon of size x size pixels for state; the caller destroys it (DestroyIcon). NULL on failure. */
+/* An icon of size x size pixels for state; the caller destroys it (DestroyIcon). NULL on failure.
+ */
 HICON tray_icon_make(enum tray_state state, int size);
 
 #endif

@@ -396,8 +396,7 @@ static void draw_bars(const DRAWITEMSTRUCT *d)
                      : level == 0      ? RGB(160, 160, 160)
                                        : RGB(22, 163, 74);
         HBRUSH br = CreateSolidBrush(c);
-        RECT bar = {r.left + i * (bw + gap), r.bottom - bh, r.left + i * (bw + gap) + bw,
-                    r.bottom};
+        RECT bar = {r.left + i * (bw + gap), r.bottom - bh, r.left + i * (bw + gap) + bw, r.bottom};
         FillRect(d->hDC, &bar, br);
         DeleteObject(br);
     }
@@ -446,8 +445,8 @@ static void refresh(void)
         memset(&app.st, 0, sizeof(app.st));
     else
         tk_engine_status(app.e, &app.st);
-    SetWindowTextW(ctl(IDC_START), app.st.running ? L"S&top  (Ctrl+Space)"
-                                                  : L"&Start  (Ctrl+Space)");
+    SetWindowTextW(ctl(IDC_START),
+                   app.st.running ? L"S&top  (Ctrl+Space)" : L"&Start  (Ctrl+Space)");
     EnableWindow(ctl(IDC_CONTRACT), !app.st.running);
     tray_hm(app.st.today_s, a, 32);
     tray_hm(app.st.week_s, b, 32);
@@ -500,15 +499,15 @@ static void refresh(void)
     InvalidateRect(ctl(IDC_BARS), NULL, FALSE);
 
     /* Offline: the server did not answer, and something waits for it. */
-    state = app.error                                                   ? TRAY_ERROR
-            : !app.st.running                                           ? TRAY_STOPPED
+    state = app.error                                                       ? TRAY_ERROR
+            : !app.st.running                                               ? TRAY_STOPPED
             : !app.st.online && (app.st.queued > 0 || app.st.last_error[0]) ? TRAY_OFFLINE
-                                                                        : TRAY_TRACKING;
+                                                                            : TRAY_TRACKING;
     swprintf(tip, 128, L"stint: %ls",
-             state == TRAY_ERROR      ? L"stopped (error)"
-             : state == TRAY_STOPPED  ? L"stopped"
-             : state == TRAY_OFFLINE  ? L"tracking, offline"
-                                      : L"tracking");
+             state == TRAY_ERROR     ? L"stopped (error)"
+             : state == TRAY_STOPPED ? L"stopped"
+             : state == TRAY_OFFLINE ? L"tracking, offline"
+                                     : L"tracking");
     tray_set(app.wnd, state, tip);
     if (state != app.state)
         say("icon %s", state == TRAY_ERROR     ? "error"
@@ -566,8 +565,7 @@ static void on_event(const struct tk_event *ev, void *ud)
             idle_show(false);
         if (ev->reason != TK_STOP_USER) {
             msg = tray_wide(ev->message ? ev->message : "the timer stopped");
-            tray_balloon(app.wnd, L"The timer stopped", msg,
-                         ev->reason != TK_STOP_IDLE);
+            tray_balloon(app.wnd, L"The timer stopped", msg, ev->reason != TK_STOP_IDLE);
             free(msg);
             app.error = ev->reason != TK_STOP_IDLE;
         }
@@ -665,11 +663,12 @@ static void contracts_load(void)
         say("contracts: %s", err);
         return;
     }
-    json_array_foreach(all, i, c) {
+    json_array_foreach(all, i, c)
+    {
         const char *state = json_string_value(json_object_get(c, "state"));
         const char *title = json_string_value(json_object_get(c, "title"));
-        const char *client = json_string_value(json_object_get(json_object_get(c, "client"),
-                                                               "name"));
+        const char *client =
+            json_string_value(json_object_get(json_object_get(c, "client"), "name"));
         char *line;
         wchar_t *w;
 
@@ -705,7 +704,7 @@ static void contract_changed(void)
     bool tag_req = c && json_is_true(json_object_get(c, "tag_required"));
 
     SetWindowTextW(ctl(IDC_MEMO_L), memo_req ? L"&Memo (required):" : L"&Memo:");
-    SetWindowTextW(ctl(IDC_TAGS_L), tag_req ? L"T&ags (required):"
+    SetWindowTextW(ctl(IDC_TAGS_L), tag_req                 ? L"T&ags (required):"
                                     : json_array_size(tags) ? L"T&ags:"
                                                             : L"T&ags (none):");
     EnableWindow(ctl(IDC_TAGS), json_array_size(tags) > 0);
@@ -920,12 +919,11 @@ static void do_delete(void)
 
     if (!app.shot_segment[0] || !app.signed_in)
         return;
-    if (MessageBoxW(app.wnd,
-                    L"Delete this segment? Its time and screenshot leave the Work Diary.",
+    if (MessageBoxW(app.wnd, L"Delete this segment? Its time and screenshot leave the Work Diary.",
                     L"stint", MB_YESNO | MB_ICONWARNING | MB_DEFBUTTON2) != IDYES)
         return;
-    if (tray_api_delete_segment(app.si.server, app.si.token, app.shot_segment, err,
-                                sizeof(err)) < 0) {
+    if (tray_api_delete_segment(app.si.server, app.si.token, app.shot_segment, err, sizeof(err)) <
+        0) {
         w = tray_wide(err);
         MessageBoxW(app.wnd, w, L"The segment was not deleted", MB_OK | MB_ICONERROR);
         free(w);
@@ -955,9 +953,9 @@ static void show_menu(void)
     for (size_t i = 0; i < n; i++) {
         wchar_t item[256];
         SendMessageW(ctl(IDC_CONTRACT), CB_GETLBTEXT, i, (LPARAM)item);
-        AppendMenuW(cm, MF_STRING | ((LRESULT)i == cur ? MF_CHECKED : 0) |
-                            (app.st.running ? MF_GRAYED : 0),
-                    CMD_CONTRACT0 + i, item);
+        AppendMenuW(
+            cm, MF_STRING | ((LRESULT)i == cur ? MF_CHECKED : 0) | (app.st.running ? MF_GRAYED : 0),
+            CMD_CONTRACT0 + i, item);
     }
     AppendMenuW(m, MF_POPUP | (n ? 0 : MF_GRAYED), (UINT_PTR)cm, L"&Contracts");
     AppendMenuW(m, MF_STRING | (app.signed_in && app.e ? 0 : MF_GRAYED), CMD_TOGGLE,
@@ -1105,6 +1103,7 @@ static LRESULT CALLBACK wnd_proc(HWND wnd, UINT msg, WPARAM wp, LPARAM lp)
     case WM_CLOSE:
         /* Closing the window keeps tracking: the icon stays, Quit is in its menu. */
         ShowWindow(wnd, SW_HIDE);
+        say("window closed; the icon stays");
         return 0;
     case WM_DESTROY:
         KillTimer(wnd, TIMER_TICK);

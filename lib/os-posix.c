@@ -207,3 +207,31 @@ char *st_os_proxy_for(const char *url)
 {
     return NULL;
 }
+
+int st_os_cond_init(pthread_cond_t *c)
+{
+    pthread_condattr_t ca;
+    int r;
+
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    r = pthread_cond_init(c, &ca);
+    pthread_condattr_destroy(&ca);
+    return -r;
+}
+
+void st_os_cond_deadline(int64_t ms, struct timespec *ret)
+{
+    clock_gettime(CLOCK_MONOTONIC, ret);
+    ret->tv_sec += ms / 1000;
+    ret->tv_nsec += (ms % 1000) * 1000000;
+    if (ret->tv_nsec >= 1000000000) {
+        ret->tv_sec++;
+        ret->tv_nsec -= 1000000000;
+    }
+}
+
+int st_os_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *deadline)
+{
+    return pthread_cond_timedwait(c, m, deadline);
+}

@@ -362,3 +362,33 @@ out:
     free(bypass);
     return proxy;
 }
+
+int st_os_cond_init(pthread_cond_t *c)
+{
+    return -pthread_cond_init(c, NULL);
+}
+
+/* The deadline is a point of st_os_mono_ms, kept in a timespec. */
+void st_os_cond_deadline(int64_t ms, struct timespec *ret)
+{
+    int64_t at = st_os_mono_ms() + ms;
+
+    ret->tv_sec = (time_t)(at / 1000);
+    ret->tv_nsec = (long)(at % 1000) * 1000000;
+}
+
+int st_os_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *deadline)
+{
+    int64_t left = (int64_t)deadline->tv_sec * 1000 + deadline->tv_nsec / 1000000 - st_os_mono_ms();
+    struct timespec rel;
+    int r;
+
+    if (left <= 0)
+        return ETIMEDOUT;
+    rel.tv_sec = (time_t)(left / 1000);
+    rel.tv_nsec = (long)(left % 1000) * 1000000;
+    r = pthread_cond_timedwait_relative_np(c, m, &rel);
+    return r == ETIMEDOUT && st_os_mono_ms() < deadline->tv_sec * 1000 + deadline->tv_nsec / 1000000
+               ? 0 /* woke a little early: the caller waits again */
+               : r;
+}

@@ -12,9 +12,11 @@
 #ifndef STINT_OS_H
 #define STINT_OS_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /*
  * stint's per-user folder for settings and the sign-in, newly allocated,
@@ -48,6 +50,19 @@ int64_t st_os_wall_ms(void);
  * recorder flags as clock_jump.
  */
 int64_t st_os_mono_ms(void);
+
+/*
+ * Timed waits on a condition variable measured on the monotonic clock, so
+ * that a wall-clock change neither cuts a wait short nor stretches it.
+ * st_os_cond_init initialises c for them (Linux: the condition's clock is
+ * CLOCK_MONOTONIC; Windows: winpthreads refuses that clock, so the wait is
+ * made relative). st_os_cond_deadline writes the deadline ms from now;
+ * st_os_cond_timedwait waits until it (m held) and returns 0 when woken
+ * (spuriously too, as pthread_cond_timedwait) or ETIMEDOUT once it passed.
+ */
+int st_os_cond_init(pthread_cond_t *c);
+void st_os_cond_deadline(int64_t ms, struct timespec *ret);
+int st_os_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *deadline);
 
 /*
  * Takes a lock on the open file fd without waiting: exclusive, or shared,

@@ -1,9 +1,10 @@
 /*
  * Unit tests of lib/os.h on Linux (os-posix.c), with real files and a real
  * second process: the XDG folders, the journal's lock as another process
- * sees it, durable replace, random bytes, the clocks, the engine's waker,
- * and the Windows-only answers (proxy, argv) that are no-ops here. The
- * Windows file (os-win32.c) is exercised by the tests verified under Wine 8.
+ * sees it, durable replace, random bytes, the clocks, timed waits, the
+ * engine's waker, and the Windows-only answers (proxy, argv) that are
+ * no-ops here. The Windows file (os-win32.c) is exercised by the tests
+ * verified under Wine 8.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -156,6 +157,24 @@ static void test_waker(void **state)
     st_os_waker_free(NULL);
 }
 
+static void test_cond_timedwait_waits_the_whole_time(void **state)
+{
+    pthread_cond_t c;
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    struct timespec deadline;
+    int64_t t0 = st_os_mono_ms();
+    int r;
+
+    assert_int_equal(st_os_cond_init(&c), 0);
+    pthread_mutex_lock(&m);
+    st_os_cond_deadline(50, &deadline);
+    while ((r = st_os_cond_timedwait(&c, &m, &deadline)) != ETIMEDOUT)
+        assert_int_equal(r, 0);
+    pthread_mutex_unlock(&m);
+    assert_true(st_os_mono_ms() - t0 >= 49);
+    pthread_cond_destroy(&c);
+}
+
 static void test_windows_only_answers_are_no_ops(void **state)
 {
     char *argv[] = {"stint", "caf\xc3\xa9", NULL};
@@ -178,6 +197,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_replace, setup, teardown),
         cmocka_unit_test(test_random_and_clocks),
         cmocka_unit_test(test_waker),
+        cmocka_unit_test(test_cond_timedwait_waits_the_whole_time),
         cmocka_unit_test(test_windows_only_answers_are_no_ops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

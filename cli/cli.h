@@ -40,8 +40,13 @@ struct cli_command {
     int (*run)(struct cli_ctx *ctx, int argc, char **argv);
 };
 
-/* The table of commands (main.c), terminated by NULL. */
+/*
+ * The table of commands, terminated by NULL: commands-all.c on Linux,
+ * commands-laptop.c on Windows (the build picks the file). The hidden ones
+ * run but are not listed (the tracker's upload helper).
+ */
 extern const struct cli_command *const cli_commands[];
+extern const struct cli_command *const cli_hidden_commands[];
 
 /* Returns the command called name, or NULL. */
 const struct cli_command *cli_find_command(const char *name);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli/output.h"
+#include "lib/os.h"
 #include "lib/signin.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
@@ -133,6 +134,14 @@ void cli_request_begin(struct cli_client *c, const char *path, struct cli_reques
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "stint/" STINT_VERSION);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, rq->errbuf);
+    /* The system's proxy (Windows' settings); NULL on Linux, where libcurl reads the environment. */
+    {
+        char *proxy = st_os_proxy_for(rq->url);
+        if (proxy) {
+            curl_easy_setopt(curl, CURLOPT_PROXY, proxy);
+            free(proxy);
+        }
+    }
     if (c->token) {
         rq->auth = xasprintf("Authorization: Bearer %s", c->token);
         rq->headers = curl_slist_append(rq->headers, rq->auth);

@@ -13,6 +13,7 @@
 #include "cli/client.h"
 #include "cli/output.h"
 #include "cli/prompt.h"
+#include "lib/os.h"
 #include "lib/signin.h"
 #include "lib/json.h"
 #include "lib/xalloc.h"
@@ -69,7 +70,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
     if (!email)
         return cli_usage_error(&cmd_login, "--email is required");
     if (!device) {
-        if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
+        if (st_os_host_name(host, sizeof(host)) < 0 || !host[0])
             snprintf(host, sizeof(host), "unknown host");
         device = device_buf = xasprintf("stint cli on %s", host);
     }

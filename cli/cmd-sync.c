@@ -1,13 +1,12 @@
 /*
  * stint sync: sends what the tracker queued on this machine and waits until
  * the server has it, with a progress bar. When a tracker runs, it asks that
- * tracker to upload now (SIGUSR1) and watches the journal; otherwise it
+ * tracker to upload now (cli_console_poke) and watches the journal; otherwise it
  * takes the journal's lock itself, recovers what a crash left, and runs the
  * uploader until the queue is empty or the time is up.
  */
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/console.h"
 #include "cli/output.h"
 #include "lib/xalloc.h"
 #include "tracker/engine.h"
@@ -165,9 +165,10 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
          * `stint sync`, for which SIGUSR1 would be fatal.
          */
         char *tracking = tk_journal_meta_get(j, "tracking");
-        if (pid > 1 && tracking && *tracking && kill(pid, SIGUSR1) < 0 && errno != ESRCH)
+        int pr = pid > 1 && tracking && *tracking ? cli_console_poke(pid) : 0;
+        if (pr < 0 && pr != -ESRCH)
             fprintf(stderr, "stint: sync: cannot signal the tracker (pid %d): %s\n", pid,
-                    cli_strerror(errno));
+                    cli_strerror(-pr));
         free(tracking);
         if (queued(j, account, &refused0) == 0) {
             printf("nothing to upload\n");

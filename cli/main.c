@@ -1,7 +1,8 @@
 /*
  * stint, the command-line client of stintd: reads the global options,
  * decides which server to talk to, and hands the rest of the command line
- * to one entry of the command table. The commands live in cmd-<verb>.c.
+ * to one entry of the command table. The commands live in cmd-<verb>.c;
+ * the table in commands-all.c (Linux) or commands-laptop.c (Windows).
  */
 #include <curl/curl.h>
 #include <getopt.h>
@@ -12,22 +13,10 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "lib/os.h"
 #include "lib/signin.h"
 #include "lib/xalloc.h"
 #include "tracker/settings.h"
-
-const struct cli_command *const cli_commands[] = {
-    &cmd_signup, &cmd_login, &cmd_logout, &cmd_whoami, &cmd_contracts, &cmd_diary,
-    &cmd_track,
-    &cmd_status,
-    &cmd_sync,
-    &cmd_screenshot,
-    &cmd_memo,   &cmd_tag,   &cmd_delete, &cmd_manual,
-    &cmd_timesheet, &cmd_invoices, &cmd_invoice, &cmd_approve, &cmd_dispute, &cmd_earnings,
-    &cmd_rooms, &cmd_room, &cmd_messages, &cmd_send, &cmd_watch, &cmd_search,
-    &cmd_files, &cmd_download,
-    &cmd_help,   NULL,
-};
 
 const struct cli_command *cli_find_command(const char *name)
 {
@@ -148,6 +137,8 @@ int main(int argc, char **argv)
     int c, r;
 
     setlocale(LC_CTYPE, "");
+    st_os_console_utf8();
+    argv = st_os_utf8_argv(argc, argv);
     opterr = 0;
     /* '+': stop at the command name; its options are the command's. */
     while ((c = getopt_long(argc, argv, "+:hV", options, NULL)) != -1) {
@@ -179,8 +170,9 @@ int main(int argc, char **argv)
         return CLI_USAGE;
     }
     cmd = cli_find_command(argv[optind]);
-    if (!cmd && strcmp(argv[optind], cmd_upload.name) == 0)
-        cmd = &cmd_upload; /* the tracker's helper: runs, but is not listed */
+    for (int i = 0; !cmd && cli_hidden_commands[i]; i++)
+        if (strcmp(argv[optind], cli_hidden_commands[i]->name) == 0)
+            cmd = cli_hidden_commands[i];
     if (!cmd) {
         fprintf(stderr, "stint: unknown command '%s'; see 'stint help'\n", argv[optind]);
         return CLI_USAGE;

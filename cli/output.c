@@ -5,13 +5,12 @@
 #include "cli/output.h"
 
 #include <ctype.h>
-#include <langinfo.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-#include <wchar.h>
 
+#include "lib/os.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 
@@ -23,13 +22,13 @@ bool cli_fancy(void)
     static int fancy = -1;
 
     if (fancy < 0)
-        fancy = isatty(STDOUT_FILENO) && strcasecmp(nl_langinfo(CODESET), "UTF-8") == 0;
+        fancy = isatty(STDOUT_FILENO) && st_os_utf8_text();
     return fancy;
 }
 
 static bool utf8_locale(void)
 {
-    return strcasecmp(nl_langinfo(CODESET), "UTF-8") == 0;
+    return st_os_utf8_text();
 }
 
 void cli_format_duration(long long seconds, char out[CLI_DURATION_LEN])
@@ -133,7 +132,7 @@ static size_t cp_width(long cp)
 
     if (!utf8_locale() || cp < 0)
         return 1;
-    w = wcwidth((wchar_t)cp);
+    w = st_os_char_width((uint32_t)cp);
     return w < 0 ? 1 : (size_t)w;
 }
 

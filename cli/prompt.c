@@ -1,36 +1,19 @@
 /*
- * Terminal input for the command-line client. The echo is restored on
- * every exit path, including Ctrl-C while a password is typed.
+ * Terminal input for the command-line client. Reading a line with the echo
+ * off is the system's part: tty-posix.c (termios on /dev/tty) or
+ * tty-win32.c (the console's mode), which the build picks.
  */
 #include "cli/prompt.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/output.h"
 
-static int tty_fd = -1;
-static struct termios saved_termios;
-
-static void restore_and_die(int sig)
-{
-    /* Only async-signal-safe calls here. */
-    if (tty_fd >= 0) {
-        tcsetattr(tty_fd, TCSAFLUSH, &saved_termios);
-        (void)!write(tty_fd, "\n", 1);
-    }
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-/* Reads one line from fd into buf, capped; see cli_read_password. */
-static int read_line(int fd, char *buf, size_t len)
+int cli_read_line(int fd, char *buf, size_t len)
 {
     size_t n = 0;
     bool too_long = false;
@@ -68,42 +51,9 @@ static int read_line(int fd, char *buf, size_t len)
 
 int cli_read_password(const char *prompt, bool from_stdin, char *buf, size_t len)
 {
-    struct sigaction sa = {0}, old_int, old_term, old_hup;
-    struct termios quiet;
-    int fd, r;
-
     if (from_stdin)
-        return read_line(STDIN_FILENO, buf, len);
-
-    fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return -ENOTTY;
-    if (tcgetattr(fd, &saved_termios) < 0) {
-        close(fd);
-        return -ENOTTY;
-    }
-    sa.sa_handler = restore_and_die;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    sigaction(SIGHUP, &sa, &old_hup);
-    tty_fd = fd;
-
-    quiet = saved_termios;
-    quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
-    quiet.c_lflag |= ICANON;
-    (void)!write(fd, prompt, strlen(prompt));
-    tcsetattr(fd, TCSAFLUSH, &quiet);
-    r = read_line(fd, buf, len);
-    tcsetattr(fd, TCSAFLUSH, &saved_termios);
-    (void)!write(fd, "\n", 1);
-
-    tty_fd = -1;
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    sigaction(SIGHUP, &old_hup, NULL);
-    close(fd);
-    return r;
+        return cli_read_line(STDIN_FILENO, buf, len);
+    return cli_tty_read_quiet(prompt, buf, len);
 }
 
 bool cli_can_ask(void)
@@ -118,7 +68,7 @@ bool cli_confirm(const char *question)
 
     fprintf(stderr, "%s [y/N] ", question);
     fflush(stderr);
-    r = read_line(STDIN_FILENO, answer, sizeof(answer));
+    r = cli_read_line(STDIN_FILENO, answer, sizeof(answer));
     return r == 0 &&
            (strcmp(answer, "y") == 0 || strcmp(answer, "Y") == 0 || strcmp(answer, "yes") == 0);
 }

@@ -28,6 +28,19 @@ int cli_read_password(const char *prompt, bool from_stdin, char *buf, size_t len
  */
 int cli_password_error(int err);
 
+/*
+ * Reads one line from fd into buf, as cli_read_password does (the same
+ * caps and return values); for the tty-*.c files.
+ */
+int cli_read_line(int fd, char *buf, size_t len);
+
+/*
+ * Prints prompt on the terminal and reads one line with the echo off,
+ * restoring the echo on every exit path, Ctrl-C included: tty-posix.c or
+ * tty-win32.c. -ENOTTY when there is no terminal; else as cli_read_line.
+ */
+int cli_tty_read_quiet(const char *prompt, char *buf, size_t len);
+
 /* True when stdin is a terminal, so that questions can be asked. */
 bool cli_can_ask(void);
 

@@ -136,3 +136,8 @@ int st_secret_clear(void)
 
     return ops ? ops->clear() : -ENOKEY;
 }
+
+bool st_secret_file_allowed(void)
+{
+    return true;
+}

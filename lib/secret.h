@@ -1,6 +1,8 @@
 /*
  * The keyring: where the sign-in's token goes when a Secret Service
- * (GNOME Keyring, KeePassXC, ...) answers on the session bus. lib/signin.c
+ * (GNOME Keyring, KeePassXC, ...) answers on the session bus; on Windows,
+ * the Credential Manager (secret-wincred.c, which the build picks instead
+ * of secret-dl.c; what follows about modules and buses is Linux's). lib/signin.c
  * is the only caller; the CLI and the desktop app reach it through there.
  * Not for: the rest of the sign-in (server, email), which stays in
  * auth.json, nor for any other secret.
@@ -33,6 +35,8 @@
 #ifndef STINT_SECRET_H
 #define STINT_SECRET_H
 
+#include <stdbool.h>
+
 /* How long the check for a Secret Service may take before it counts as absent. */
 #define ST_SECRET_PROBE_MS 1000
 /* How long one keyring operation may take (an unlock prompt counts as failure past it). */
@@ -55,6 +59,14 @@ int st_secret_lookup(const char *server, const char *email, char **ret_token);
 
 /* Removes every token of ours. 0 also when there was none; -ENOKEY when there is no keyring. */
 int st_secret_clear(void);
+
+/*
+ * Whether the token may go to auth.json when the keyring does not take it:
+ * true on Linux (secret-dl.c: a terminal without a desktop has no keyring);
+ * false on Windows (secret-wincred.c: the Credential Manager is always
+ * there, and a token is never written to a plain file; signing in fails).
+ */
+bool st_secret_file_allowed(void);
 
 /*
  * The module's side: stint-secret.so exports one function,

@@ -4,13 +4,13 @@
  * (lib/secret.h) when there is one. It knows nothing about HTTP.
  */
 #include "lib/signin.h"
+#include "lib/os.h"
 #include "lib/secret.h"
 #include "lib/str.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,28 +20,9 @@
 
 #include "lib/xalloc.h"
 
-/* Returns the directory that holds auth.json, newly allocated, or NULL. */
-static char *state_dir(void)
-{
-    const char *xdg = getenv("XDG_CONFIG_HOME");
-    const char *home;
-
-    /* The XDG spec says a relative value is invalid and must be ignored. */
-    if (xdg && xdg[0] == '/')
-        return xasprintf("%s/stint", xdg);
-    home = getenv("HOME");
-    if (!home || home[0] != '/') {
-        struct passwd *pw = getpwuid(getuid());
-        home = pw ? pw->pw_dir : NULL;
-    }
-    if (!home || home[0] != '/')
-        return NULL;
-    return xasprintf("%s/.config/stint", home);
-}
-
 char *st_signin_path(void)
 {
-    char *dir = state_dir();
+    char *dir = st_os_config_dir();
     char *path;
 
     if (!dir)
@@ -166,7 +147,7 @@ static int write_all(int fd, const char *p, size_t len)
 
 int st_signin_save(const struct st_signin *st)
 {
-    char *dir = state_dir();
+    char *dir = st_os_config_dir();
     char *path = NULL;
     char *tmp = NULL;
     char *text = NULL;
@@ -184,7 +165,10 @@ int st_signin_save(const struct st_signin *st)
     tmp = xasprintf("%s/.auth.json.XXXXXX", dir);
 
     /* The keyring first: auth.json then says where the token is. */
-    in_keyring = st_secret_store(st->server, st->email, st->token) == 0;
+    r = st_secret_store(st->server, st->email, st->token);
+    in_keyring = r == 0;
+    if (!in_keyring && !st_secret_file_allowed())
+        goto out;
     if (in_keyring)
         root = json_pack("{s:s, s:s}", "server", st->server, "token_in", ST_SIGNIN_IN_KEYRING);
     else
@@ -216,10 +200,8 @@ int st_signin_save(const struct st_signin *st)
         goto out_unlink;
     }
     fd = -1;
-    if (rename(tmp, path) < 0) {
-        r = -errno;
+    if ((r = st_os_replace(tmp, path)) < 0)
         goto out_unlink;
-    }
     r = 0;
     goto out;
 

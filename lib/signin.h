@@ -51,8 +51,10 @@ int st_signin_load(struct st_signin *ret);
 int st_signin_peek(struct st_signin *ret);
 
 /*
- * Saves st: the token in the keyring when one answers (else in the file),
- * then auth.json atomically with mode 0600. Returns 0 or a negative errno.
+ * Saves st: the token in the keyring when one answers (else in the file,
+ * where st_secret_file_allowed(); on Windows the Credential Manager's
+ * refusal is returned and nothing is written), then auth.json atomically
+ * with mode 0600. Returns 0 or a negative errno.
  */
 int st_signin_save(const struct st_signin *st);
 

@@ -1,25 +1,21 @@
 /*
- * Version 4 UUIDs from the kernel's random source.
+ * Version 4 UUIDs from the system's random source (lib/os.h).
  */
 #include "lib/uuid.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
+
+#include "lib/os.h"
 
 void st_uuid_new(char out[ST_UUID_LEN + 1])
 {
     unsigned char b[16];
-    size_t got = 0;
 
-    while (got < sizeof(b)) {
-        ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
-        if (n < 0) {
-            perror("getrandom");
-            abort();
-        }
-        got += (size_t)n;
+    if (st_os_random(b, sizeof(b)) < 0) {
+        fputs("stint: the system's random source failed\n", stderr);
+        abort();
     }
     b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);

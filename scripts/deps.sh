@@ -16,8 +16,9 @@ libwayland-dev libwayland-bin wayland-protocols dpkg-dev sway swaybg wtype foot 
 libdbus-1-dev mutter
 libgtk-4-dev libsoup-3.0-dev libglib2.0-bin libcairo2-dev libfontconfig-dev fonts-dejavu-core
 adwaita-icon-theme dbus gnome-keyring
-python3 xvfb xauth xdotool x11-utils x11-xserver-utils scrot imagemagick poppler-utils sqlite3 curl
-chromium"
+python3 xvfb xauth xdotool x11-utils x11-xserver-utils x11-apps scrot imagemagick poppler-utils sqlite3 curl
+chromium
+gcc-mingw-w64-x86-64 wine wine64 nsis dpkg-dev tcl cmake make debian-archive-keyring"
 
 # Node.js runs the e2e tests. A machine that has a node of its own (our
 # image's v20, with its npm) keeps it: Debian's nodejs and npm packages would

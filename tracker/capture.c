@@ -665,7 +665,8 @@ int tk_shot_stream_rows(struct tk_shot_stream *s, const unsigned char *rgb, int 
 int tk_shot_stream_end(struct tk_shot_stream *s, bool *ret_blank, void **ret_bytes,
                        size_t *ret_len, char *err, size_t errlen)
 {
-    int rc = 0;
+    /* volatile: gcc cannot tell that the longjmp never finds it changed. */
+    volatile int rc = 0;
     bool blank;
 
     if (s->failed) {

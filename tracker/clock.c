@@ -1,27 +1,19 @@
 /*
- * The real clocks (clock_gettime) and the fake clock tests drive (clock.h).
- * Not for: turning times into dates (lib/utc.h, lib/week.h).
+ * The real clocks (the system's, through lib/os.h) and the fake clock tests
+ * drive (clock.h). Not for: turning times into dates (lib/utc.h, lib/week.h).
  */
 #include "tracker/clock.h"
 
-#include <time.h>
-
-static int64_t ts_ms(clockid_t id)
-{
-    struct timespec ts;
-
-    clock_gettime(id, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "lib/os.h"
 
 static int64_t real_wall_ms(const struct tk_clock *c)
 {
-    return ts_ms(CLOCK_REALTIME);
+    return st_os_wall_ms();
 }
 
 static int64_t real_mono_ms(const struct tk_clock *c)
 {
-    return ts_ms(CLOCK_MONOTONIC);
+    return st_os_mono_ms();
 }
 
 const struct tk_clock tk_clock_real = {

@@ -13,10 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "lib/json.h"
+#include "lib/os.h"
 #include "lib/tz.h"
 #include "lib/week.h"
 #include "lib/xalloc.h"
@@ -34,8 +34,7 @@ struct tk_engine {
 
     struct tk_journal *j;
     struct tk_uploader *up;
-    int epfd;
-    int pipe_rd, pipe_wr;
+    struct st_os_waker *waker; /* rung by the upload thread */
 
     struct tk_platform_ctx *pctx;
     struct tk_recorder *rec;
@@ -109,11 +108,8 @@ static void on_recorder_event(const struct tk_event *ev, void *userdata)
 static void on_upload_notify(void *userdata)
 {
     struct tk_engine *e = userdata;
-    char c = 1;
 
-    if (write(e->pipe_wr, &c, 1) < 0) {
-        /* Full pipe: the main thread is already due to look. */
-    }
+    st_os_waker_ring(e->waker);
 }
 
 /* ---- totals, limit, quota ---- */
@@ -454,12 +450,9 @@ int tk_engine_new(const struct tk_engine_opts *opts, tk_event_fn cb, void *userd
                   struct tk_engine **ret_e, char *err, size_t errlen)
 {
     struct tk_engine *e = xcalloc(1, sizeof(*e));
-    struct epoll_event ev = {.events = EPOLLIN};
-    int fds[2];
     int r;
 
     e->o = *opts;
-    e->epfd = e->pipe_rd = e->pipe_wr = -1;
     e->server = xstrdup(opts->server ? opts->server : "");
     e->token = xstrdup(opts->token ? opts->token : "");
     e->account = xstrdup(opts->account ? opts->account : "");
@@ -503,15 +496,10 @@ int tk_engine_new(const struct tk_engine_opts *opts, tk_event_fn cb, void *userd
         snprintf(err, errlen, "cannot write the journal in '%s'", e->dir);
         goto fail;
     }
-    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0 || (e->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
-        r = -errno;
-        snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
+    if ((r = st_os_waker_new(&e->waker)) < 0) {
+        snprintf(err, errlen, "cannot set up the event loop: %s", strerror(-r));
         goto fail;
     }
-    e->pipe_rd = fds[0];
-    e->pipe_wr = fds[1];
-    ev.data.fd = e->pipe_rd;
-    epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->pipe_rd, &ev);
 
     if (!e->o.offline) {
         struct tk_uploader_opts uo = {.transport = e->o.transport,
@@ -544,12 +532,7 @@ void tk_engine_free(struct tk_engine *e)
     if (e->pctx)
         e->o.platform->close(e->pctx);
     tk_journal_free(e->j);
-    if (e->epfd >= 0)
-        close(e->epfd);
-    if (e->pipe_rd >= 0)
-        close(e->pipe_rd);
-    if (e->pipe_wr >= 0)
-        close(e->pipe_wr);
+    st_os_waker_free(e->waker);
     if (e->token) {
         explicit_bzero(e->token, strlen(e->token));
         free(e->token);
@@ -729,7 +712,7 @@ int tk_engine_answer_idle(struct tk_engine *e, enum tk_idle_answer answer)
 
 int tk_engine_fd(struct tk_engine *e)
 {
-    return e->epfd;
+    return e->waker ? st_os_waker_fd(e->waker) : -1;
 }
 
 int tk_engine_timeout_ms(struct tk_engine *e)
@@ -741,13 +724,11 @@ int tk_engine_timeout_ms(struct tk_engine *e)
 
 int tk_engine_tick(struct tk_engine *e)
 {
-    char buf[64];
-    bool woke = false;
+    bool woke;
     int r = 0;
 
-    /* The pipe says the uploader has news; the platform's fd is emptied by its drain. */
-    while (read(e->pipe_rd, buf, sizeof(buf)) > 0)
-        woke = true;
+    /* The waker says the uploader has news; the platform's fd is emptied by its drain. */
+    woke = st_os_waker_drain(e->waker);
     if (e->rec && tk_recorder_running(e->rec))
         r = tk_recorder_tick(e->rec);
     if (e->up) {

@@ -204,7 +204,12 @@ int tk_engine_answer_idle(struct tk_engine *e, enum tk_idle_answer answer);
 /* Sets the contract's terms without asking the server (opts.offline). */
 void tk_engine_set_terms(struct tk_engine *e, const char *contract_id, const struct tk_terms *t);
 
-/* Poll this for reading; tick when it is readable. */
+/*
+ * Poll this for reading; tick when it is readable. On Windows it is -1:
+ * there is no descriptor to poll (lib/os.h's waker), and a face ticks on
+ * tk_engine_timeout_ms() alone, so the uploader's news reaches it within
+ * a second.
+ */
 int tk_engine_fd(struct tk_engine *e);
 /* Milliseconds until tk_engine_tick() is due at the latest (never more than 1000). */
 int tk_engine_timeout_ms(struct tk_engine *e);

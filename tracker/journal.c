@@ -10,16 +10,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/str.h"
+#include "lib/os.h"
 #include "lib/uuid.h"
 #include "lib/xalloc.h"
 
@@ -131,19 +130,7 @@ void tk_seg_sync_seconds(struct tk_seg *seg)
 
 char *tk_journal_default_dir(void)
 {
-    const char *xdg = getenv("XDG_DATA_HOME");
-    const char *home;
-
-    if (xdg && xdg[0] == '/')
-        return xasprintf("%s/stint", xdg);
-    home = getenv("HOME");
-    if (!home || home[0] != '/') {
-        struct passwd *pw = getpwuid(getuid());
-        home = pw ? pw->pw_dir : NULL;
-    }
-    if (!home || home[0] != '/')
-        return NULL;
-    return xasprintf("%s/.local/share/stint", home);
+    return st_os_data_dir();
 }
 
 
@@ -207,8 +194,7 @@ static int take_lock(struct tk_journal *j, char *err, size_t errlen)
         snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
         goto out;
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+    if ((r = st_os_lock(fd, true)) < 0) {
         ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
         buf[n > 0 ? n : 0] = '\0';
         if (r == -EBUSY)
@@ -242,7 +228,7 @@ int tk_journal_lock_holder(const char *dir)
     if (fd < 0)
         return 0;
     /* A shared lock succeeds only when no tracker holds the exclusive one. */
-    if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+    if (st_os_lock(fd, false) == -EBUSY) {
         ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
         buf[n > 0 ? n : 0] = '\0';
         pid = atoi(buf);
@@ -649,20 +635,6 @@ int tk_journal_seg_ids(struct tk_journal *j, const char *account, enum tk_seg_st
     return 0;
 }
 
-/* fsyncs the directory that holds path, so a rename in it is durable. */
-static int sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int r = 0;
-
-    if (fd < 0)
-        return -errno;
-    if (fsync(fd) < 0)
-        r = -errno;
-    close(fd);
-    return r;
-}
-
 int tk_journal_write_shot(struct tk_journal *j, const char *seg_id, const char *ext,
                           const void *bytes, size_t len, char rel_path[64])
 {
@@ -695,14 +667,12 @@ int tk_journal_write_shot(struct tk_journal *j, const char *seg_id, const char *
         r = -errno;
     if (close(fd) < 0 && r == 0)
         r = -errno;
-    if (r == 0 && rename(tmp, path) < 0)
-        r = -errno;
+    if (r == 0)
+        r = st_os_replace(tmp, path);
     if (r < 0) {
         unlink(tmp);
         goto out;
     }
-    if ((r = sync_dir(dir)) < 0)
-        goto out;
     if ((r = tk_journal_meta_set(j, "last_shot", rel)) < 0)
         goto out;
     snprintf(rel_path, 64, "%s", rel);
@@ -784,7 +754,8 @@ int tk_journal_next_upload(struct tk_journal *j, const char *account, char (*ski
     int r;
 
     for (size_t i = 0; i < n_skip; i++) {
-        char *next = xasprintf("%s AND id <> ?%zu", sql, i + 2);
+        /* %d, not %zu: mingw's gcc checks xasprintf's format against msvcrt's printf. */
+        char *next = xasprintf("%s AND id <> ?%d", sql, (int)i + 2);
         free(sql);
         sql = next;
     }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lib/json.h"
+#include "lib/os.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 
@@ -94,6 +95,14 @@ int tk_net_request(struct tk_net *n, const char *method, const char *path, const
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout_s);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "stint-tracker/" STINT_VERSION);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+    {
+        /* The system's proxy (Windows' settings); NULL on Linux (libcurl reads the environment). */
+        char *proxy = st_os_proxy_for(url);
+        if (proxy) {
+            curl_easy_setopt(curl, CURLOPT_PROXY, proxy);
+            free(proxy);
+        }
+    }
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, st_capbuf_write);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &a);
     headers = curl_slist_append(headers, "Accept: application/json");

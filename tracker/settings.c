@@ -6,7 +6,6 @@
 #include "tracker/settings.h"
 
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 
 #include "lib/str.h"
 #include "lib/config.h"
+#include "lib/os.h"
 #include "lib/xalloc.h"
 #include "tracker/engine.h"
 #include "tracker/journal.h"
@@ -47,26 +47,9 @@ static void keys_for(struct tk_settings *s, struct st_config_key keys[KEYS + 1])
     memcpy(keys, k, sizeof(k));
 }
 
-static char *config_dir(void)
-{
-    const char *xdg = getenv("XDG_CONFIG_HOME");
-    const char *home;
-
-    if (xdg && xdg[0] == '/')
-        return xasprintf("%s/stint", xdg);
-    home = getenv("HOME");
-    if (!home || home[0] != '/') {
-        struct passwd *pw = getpwuid(getuid());
-        home = pw ? pw->pw_dir : NULL;
-    }
-    if (!home || home[0] != '/')
-        return NULL;
-    return xasprintf("%s/.config/stint", home);
-}
-
 char *tk_settings_path(void)
 {
-    char *dir = config_dir();
+    char *dir = st_os_config_dir();
     char *path = dir ? xasprintf("%s/tracker.conf", dir) : NULL;
 
     free(dir);
@@ -163,7 +146,7 @@ int tk_settings_save(const struct tk_settings *in, char *err, size_t errlen)
     tk_settings_init(&defaults);
     keys_for(&s, keys);
     keys_for(&defaults, dkeys);
-    if (!(dir = config_dir())) {
+    if (!(dir = st_os_config_dir())) {
         snprintf(err, errlen, "no home directory: set XDG_CONFIG_HOME");
         return -ENOENT;
     }
@@ -222,8 +205,8 @@ int tk_settings_save(const struct tk_settings *in, char *err, size_t errlen)
         snprintf(err, errlen, "cannot write '%s': %s", path, strerror(-r));
         goto out;
     }
-    if (fclose(out_f) != 0 || rename(tmp, path) < 0) {
-        r = -errno;
+    if (fclose(out_f) != 0 || (r = st_os_replace(tmp, path)) < 0) {
+        r = r < 0 ? r : -errno;
         unlink(tmp);
         snprintf(err, errlen, "cannot write '%s': %s", path, strerror(-r));
         goto out;

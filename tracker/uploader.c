@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/os.h"
 #include "lib/str.h"
 #include "lib/week.h"
 #include "lib/xalloc.h"
@@ -190,16 +191,10 @@ static void *run(void *arg)
         pthread_mutex_lock(&u->lock);
         if (wait_ms > 0 && !u->quit && !u->kicked) {
             struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            ts.tv_sec += wait_ms / 1000;
-            ts.tv_nsec += (wait_ms % 1000) * 1000000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
+            st_os_cond_deadline(wait_ms, &ts);
             u->st.next_try_ms = u->attempts ? wait_ms : 0;
             while (!u->quit && !u->kicked &&
-                   pthread_cond_timedwait(&u->cond, &u->lock, &ts) != ETIMEDOUT)
+                   st_os_cond_timedwait(&u->cond, &u->lock, &ts) != ETIMEDOUT)
                 ;
         }
         if (u->kicked)
@@ -257,7 +252,6 @@ int tk_uploader_start(struct tk_journal *j, const struct tk_uploader_opts *o,
                                    .account = o->account,
                                    .dir = tk_journal_dir(j),
                                    .helper = o->helper};
-    pthread_condattr_t ca;
     int r;
 
     u->transport = o->transport;
@@ -280,10 +274,7 @@ int tk_uploader_start(struct tk_journal *j, const struct tk_uploader_opts *o,
     u->userdata = o->userdata;
     u->st.weekly_limit_s = -1;
     pthread_mutex_init(&u->lock, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&u->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    st_os_cond_init(&u->cond);
     r = pthread_create(&u->thread, NULL, run, u);
     if (r != 0) {
         snprintf(err, errlen, "cannot start the upload thread: %s", strerror(r));

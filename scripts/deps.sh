@@ -16,6 +16,9 @@ libgtk-4-dev libsoup-3.0-dev libglib2.0-bin libcairo2-dev libfontconfig-dev font
 adwaita-icon-theme dbus gnome-keyring
 python3 xvfb xauth xdotool x11-utils x11-xserver-utils scrot imagemagick poppler-utils sqlite3 curl
 chromium"
+# The TURN relay that tests/e2e/test-calls-turn.mjs starts on loopback (Debian
+# leaves its service off).
+PKGS="$PKGS coturn"
 
 # Node.js runs the e2e tests. A machine that has a node of its own (our
 # image's v20, with its npm) keeps it: Debian's nodejs and npm packages would

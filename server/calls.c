@@ -275,7 +275,8 @@ static int call_write_fn(struct store_tx *tx, void *arg)
         store_bind_int(st, 4, w->now);
         if ((rc = store_step(st)) < 0)
             return rc;
-        /* fall through: the starter is the first participant */
+        /* The starter is the first participant. */
+        __attribute__((fallthrough));
     case W_JOIN:
         st = store_prepare(tx, "INSERT INTO call_participants (call_id, user_id, joined_at)"
                                " VALUES (?, ?, ?)");
@@ -488,6 +489,14 @@ static int load_room(struct calls *calls, const char *room_id, const char *user_
     return r;
 }
 
+static int find_participant(const struct call *c, const char *user_id)
+{
+    for (int i = 0; i < c->np; i++)
+        if (strcmp(c->p[i].user_id, user_id) == 0)
+            return i;
+    return -1;
+}
+
 /* The call id of q's message, when it names a call q's user may see; else the answer is sent. */
 static struct call *visible_call(struct req *q)
 {
@@ -500,20 +509,14 @@ static struct call *visible_call(struct req *q)
                    "'call_id' must be a call's id");
         return NULL;
     }
-    /* A call in a room the user is not in answers as a call that does not exist. */
-    if (!c || load_room(q->calls, c->room_id, q->user_id, &r) < 0) {
+    /* A call in a room the user is not in answers as a call that does not exist;
+     * a participant removed from the room meanwhile may still leave it. */
+    if (!c || (find_participant(c, q->user_id) < 0 &&
+               load_room(q->calls, c->room_id, q->user_id, &r) < 0)) {
         send_error(q->calls, q->conn, q->type, id, "not_found", "no such call");
         return NULL;
     }
     return c;
-}
-
-static int find_participant(const struct call *c, const char *user_id)
-{
-    for (int i = 0; i < c->np; i++)
-        if (strcmp(c->p[i].user_id, user_id) == 0)
-            return i;
-    return -1;
 }
 
 static void do_join(struct req *q, struct call *c)

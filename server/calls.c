@@ -833,6 +833,29 @@ void calls_conn_gone(struct calls *calls, void *conn)
     leave(calls);
 }
 
+/* Participants removed from the room meanwhile leave the call; true when that ended it. */
+static bool evict_removed(struct calls *calls, struct call *c)
+{
+    struct members m = {.room_id = c->room_id};
+    bool ended = false;
+
+    m.ids = xmalloc(sizeof(*m.ids) * MAX_MEMBERS);
+    if (store_read(calls->srv->store, members_read, &m) == 0) {
+        for (int i = c->np - 1; i >= 0 && !ended; i--) {
+            bool member = false;
+            for (size_t k = 0; k < m.n && !member; k++)
+                member = strcmp(m.ids[k], c->p[i].user_id) == 0;
+            if (member)
+                continue;
+            /* call_leave frees c when this leave ends it. */
+            ended = c->np - 1 == 0 || (c->answered_at && c->np - 1 < 2);
+            call_leave(calls, c, i);
+        }
+    }
+    free(m.ids);
+    return ended;
+}
+
 void calls_tick(struct calls *calls, int64_t now)
 {
     if (!calls)
@@ -840,6 +863,8 @@ void calls_tick(struct calls *calls, int64_t now)
     enter(calls);
     for (struct call *c = calls->list, *next; c; c = next) {
         next = c->next;
+        if (evict_removed(calls, c))
+            continue;
         if (!c->ringing || now < c->started_at + CALL_RING_S)
             continue;
         c->ringing = false;

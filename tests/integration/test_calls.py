@@ -330,6 +330,20 @@ def test_bad_signaling_is_refused_without_ending_the_call():
 
 
 @tap.test
+def test_a_participant_removed_from_the_room_leaves_the_call():
+    srv, a, fs, room, call_id, wa, w1, w2 = three_in_a_call()
+    r = srv.delete(f"rooms/{room}/members/{fs[0]['id']}", a["token"])
+    assert r.status in (200, 204), r
+    ev = next_of(wa, "call.left", timeout=10)
+    eq(ev["user"]["id"], fs[0]["id"], "the removed one leaves")
+    eq(sorted(p["id"] for p in ev["participants"]), sorted([a["id"], fs[1]["id"]]), "who is left")
+    # Nothing more is relayed to them.
+    wa.send_json({"type": "call.signal", "call_id": call_id, "to": fs[0]["id"], "data": {"a": 1}})
+    eq(next_of(wa, "call.error")["code"], "not_found", "no such participant any more")
+    no_call_message(w1)
+
+
+@tap.test
 def test_unanswered_ring_is_a_missed_call_on_the_test_clock():
     srv, a, (f,), x, room = world(clock=True)
     wa, wf = connect(srv, a), connect(srv, f)

@@ -61,6 +61,7 @@ test('a 1:1 call: each side decodes the other’s video and receives its audio',
   const banner = W.b.page.locator('.call-banner');
   await banner.waitFor({ state: 'visible', ...WAIT });
   assert((await banner.innerText()).includes('Carla Client is calling'), 'the banner names the caller');
+  await shot(W.b.page, 'calls-banner-1920');
   W.t0 = Date.now();
   await W.b.page.click('.call-accept');
   await callViewOpen(W.b.page, true);
@@ -129,13 +130,14 @@ test('hang up ends the call on both sides, and the room says how long it was', a
 });
 
 test('a 3-person call: every pair receives media', async () => {
-  W.c = await newSession('second freelancer', { permissions: PERMS });
+  W.c = await newSession('second freelancer', { permissions: PERMS, width: 360, height: 740 });
   await signIn(W.c.page, W.fl2);
   await openRoom(W.a.page, W.group);
   await W.a.page.click('.call-start');
   await callViewOpen(W.a.page, true);
   for (const s of [W.b, W.c]) {
     await s.page.locator('.call-banner').waitFor({ state: 'visible', ...WAIT });
+    if (s === W.c) await shot(s.page, 'calls-banner-360');
     await s.page.click('.call-accept');
   }
   for (const [s, who] of [[W.a, 'client'], [W.b, 'freelancer'], [W.c, 'second freelancer']]) {
@@ -143,8 +145,11 @@ test('a 3-person call: every pair receives media', async () => {
   }
   await until(async () => (await W.a.page.locator('.call-tile:not(.call-self)').count()) === 2, 'two tiles');
   await shot(W.a.page, 'calls-three-1920');
-  await W.c.page.click('.call-hangup');
-  await until(async () => (await stats(W.a.page)).length === 1, 'the one who left is gone');
+  await shot(W.c.page, 'calls-three-360');
+  // Leaving the page hangs up: the others see the one who left go.
+  await W.c.page.close();
+  await until(async () => (await stats(W.a.page)).length === 1, 'the one who closed the page is gone');
+  await until(async () => (await stats(W.b.page)).length === 1, 'gone for the other too');
   await W.b.page.click('.call-hangup');
   await callViewOpen(W.a.page, false);
 });

@@ -120,8 +120,9 @@ static void send_error(struct calls *calls, void *conn, const char *request, con
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    ev = json_pack("{s:s,s:s,s:s,s:s}", "type", "call.error", "request", request, "code", code,
-                   "message", msg);
+    /* The request's type is the client's text: echoed only when short. */
+    ev = json_pack("{s:s,s:s,s:s,s:s}", "type", "call.error", "request",
+                   strlen(request) <= 40 ? request : "(too long)", "code", code, "message", msg);
     if (call_id)
         json_object_set_new(ev, "call_id", json_string(call_id));
     send_json_conn(calls, conn, ev);

@@ -305,6 +305,9 @@ def test_bad_signaling_is_refused_without_ending_the_call():
     refused({"type": "call.signal", "call_id": 7, "to": to, "data": {"a": 1}}, "invalid_argument")
     refused({"type": "call.state", "call_id": call_id, "muted": "yes"}, "invalid_argument")
     refused({"type": "call.dance", "call_id": call_id}, "invalid_argument")
+    wa.send_json({"type": "call." + "x" * 5000, "call_id": call_id})
+    ev = next_call(wa)
+    eq((ev["code"], ev["request"]), ("invalid_argument", "(too long)"), "a long type is not echoed")
     no_call_message(w1)
     # Too fast: a burst past the bucket is refused, message by message.
     for i in range(150):

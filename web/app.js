@@ -138,6 +138,7 @@ async function signOut() {
   } catch {
     // The token may be gone already; signing out locally is what matters.
   }
+  callUi.stop(); // hangs up while the socket is still open
   live.stop();
   setToken(null);
   ctx.user = null;
@@ -147,6 +148,7 @@ async function signOut() {
 
 onUnauthenticated(() => {
   if (!ctx.user) return;
+  callUi.stop(); // hangs up while the socket is still open
   live.stop();
   setToken(null);
   ctx.user = null;

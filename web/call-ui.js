@@ -226,6 +226,13 @@ export function start(user) {
   draw();
 }
 
+/** Signing out: leaves any call (before the socket closes) and forgets incoming ones. */
+export function stop() {
+  calls.hangUp();
+  for (const ev of calls.state().incoming) calls.forget(ev.call_id);
+  draw();
+}
+
 /** The button a room's header shows. */
 export function callButton(roomId, archived) {
   return h('button.btn.btn-small.call-start', {

@@ -328,6 +328,11 @@ export function decline(callId) {
   emit();
 }
 
+/** Stops ringing for callId in this tab only (signing out). */
+export function forget(callId) {
+  st.incoming.delete(callId);
+}
+
 function abandon() {
   st.joining = null;
   stopLocal();

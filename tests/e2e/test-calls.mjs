@@ -154,6 +154,20 @@ test('a 3-person call: every pair receives media', async () => {
   await callViewOpen(W.a.page, false);
 });
 
+test('signing out in a call leaves it', async () => {
+  await openRoom(W.a.page, W.room);
+  await W.a.page.click('.call-start');
+  await W.b.page.locator('.call-banner').waitFor({ state: 'visible', ...WAIT });
+  await W.b.page.click('.call-accept');
+  await mediaFlows(W.a.page, 1, 'the caller');
+  // The call view covers the bar; the button is still reachable from the keyboard.
+  await W.b.page.evaluate(() => document.getElementById('signout').click());
+  await callViewOpen(W.b.page, false);
+  await callViewOpen(W.a.page, false);
+  const calls = (await ok('GET', `/rooms/${W.room}/calls`, undefined, W.client.token)).calls;
+  eq(calls[0].outcome, 'completed', 'the call ended');
+});
+
 test('no errors in the consoles', async () => {
   eq(consoleProblems, [], 'console errors');
   if (W.firstFrameMs) console.log(`# accept to media both ways: ${W.firstFrameMs} ms`);

@@ -19,6 +19,9 @@ adwaita-icon-theme dbus gnome-keyring
 python3 xvfb xauth xdotool x11-utils x11-xserver-utils x11-apps scrot imagemagick poppler-utils sqlite3 curl
 chromium
 gcc-mingw-w64-x86-64 wine wine64 nsis dpkg-dev tcl cmake make debian-archive-keyring"
+# The TURN relay that tests/e2e/test-calls-turn.mjs starts on loopback (Debian
+# leaves its service off).
+PKGS="$PKGS coturn"
 
 # Node.js runs the e2e tests. A machine that has a node of its own (our
 # image's v20, with its npm) keeps it: Debian's nodejs and npm packages would

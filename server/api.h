@@ -87,5 +87,7 @@ void api_files_upload(struct http_req *req, struct http_resp *resp); /* ROUTE_ST
 void api_files_get(struct http_req *req, struct http_resp *resp);
 void api_files_thumb(struct http_req *req, struct http_resp *resp);
 void api_rooms_files(struct http_req *req, struct http_resp *resp); /* GET /rooms/:id/files */
+void api_rooms_calls(struct http_req *req, struct http_resp *resp); /* GET /rooms/:id/calls */
+void api_calls_ice(struct http_req *req, struct http_resp *resp);   /* GET /calls/ice */
 
 #endif

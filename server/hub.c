@@ -40,6 +40,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "server/auth.h"
+#include "server/calls.h"
 #include "server/events.h"
 #include "server/http.h"
 #include "server/hub-test.h"
@@ -129,6 +130,7 @@ struct hub {
     int hello_ms, ping_ms, idle_ms, close_wait_ms;
     /* Sockets handed over by MHD's threads (under adopt_lock). */
     struct adopt *adopt_head, **adopt_tail;
+    struct calls *calls; /* the calls in progress (calls.h) */
 };
 
 /*
@@ -257,6 +259,8 @@ static void conn_detach_user(struct conn *c)
     c->user = NULL;
     c->unext = c->uprev = NULL;
     user_remove_if_empty(c->hub, u);
+    /* Out of the user's list first: what the call's end sends does not come back to c. */
+    calls_conn_gone(c->hub->calls, c);
 }
 
 /* The pending list: connections to flush or to pull replay for, at the next turn. */
@@ -490,6 +494,24 @@ out:
     free(rm.ids);
 }
 
+/* The send functions of calls.h. */
+static void calls_to_conn(void *arg, void *conn, const char *text, size_t len)
+{
+    conn_queue_text(conn, text, len);
+}
+
+static void calls_to_user(void *arg, const char *user_id, const void *except, const char *text,
+                          size_t len)
+{
+    struct huser *u = user_get(arg, user_id);
+
+    for (struct conn *o = u ? u->conns : NULL, *next; o; o = next) {
+        next = o->unext; /* a slow reader leaves the list */
+        if (o != except)
+            conn_queue_text(o, text, len);
+    }
+}
+
 static const struct st_json_field hello_fields[] = {
     {"type", ST_JSON_STRING, true, false, 1, 16},
     {"token", ST_JSON_STRING, true, false, 1, 200},
@@ -577,6 +599,9 @@ static void conn_message(struct conn *c, const uint8_t *data, size_t len)
     } else if (strcmp(type, "typing") == 0 &&
                st_json_check(msg, typing_fields, err, sizeof(err)) == 0) {
         conn_typing(c, json_string_value(json_object_get(msg, "room_id")));
+    } else if (strncmp(type, "call.", 5) == 0) {
+        /* Calls answer every request on the socket, a bad one with call.error: never a close. */
+        calls_request(c->hub->calls, c, c->user->id, c->user->name, type, msg, len);
     } else {
         conn_close(c, WSLAY_CODE_POLICY_VIOLATION, "unknown request");
     }
@@ -919,6 +944,7 @@ static void hub_adopt_all(struct hub *hub)
 /* Timers: hello, idle and close deadlines, pings. */
 static void hub_sweep(struct hub *hub, int64_t now)
 {
+    calls_tick(hub->calls, server_now(hub->srv));
     for (struct conn *c = hub->conns, *next; c; c = next) {
         next = c->next;
         if (c->state == CONN_CLOSING) {
@@ -1048,6 +1074,7 @@ static int hub_init(struct hub *hub, struct server *srv)
     hub->ping_ms = env_ms("STINTD_WS_PING_MS", PING_MS);
     hub->idle_ms = env_ms("STINTD_WS_IDLE_MS", IDLE_MS);
     hub->close_wait_ms = env_ms("STINTD_WS_CLOSE_WAIT_MS", CLOSE_WAIT_MS);
+    hub->calls = calls_new(srv, &(struct calls_out){hub, calls_to_conn, calls_to_user});
     if (atomic_load(&wake_fd) < 0) {
         fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (fd < 0)
@@ -1055,6 +1082,12 @@ static int hub_init(struct hub *hub, struct server *srv)
         atomic_store(&wake_fd, fd);
     }
     return 0;
+}
+
+/* Calls the store holds as in progress were cut by the last stop. */
+static int hub_recover_calls(struct store_tx *tx, void *arg)
+{
+    return calls_recover(tx, server_now(arg));
 }
 
 static int hub_read_last(struct store_tx *tx, void *arg)
@@ -1076,8 +1109,12 @@ int hub_start(struct server *srv)
 
     if ((r = hub_init(hub, srv)) < 0)
         return r;
-    if ((r = store_read(srv->store, hub_read_last, &hub->last)) < 0)
+    if ((r = store_write(srv->store, hub_recover_calls, srv)) < 0 ||
+        (r = store_read(srv->store, hub_read_last, &hub->last)) < 0) {
+        calls_free(hub->calls);
+        hub->calls = NULL;
         return r;
+    }
     hub->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (hub->epfd < 0)
         return -errno;
@@ -1120,6 +1157,8 @@ void hub_stop(struct server *srv)
     free(hub->users);
     hub->users = NULL;
     hub->nbuckets = hub->nusers = 0;
+    calls_free(hub->calls);
+    hub->calls = NULL;
     close(hub->epfd);
     hub->epfd = -1;
 }
@@ -1254,6 +1293,7 @@ struct hub *hub_test_new(struct server *srv)
     struct hub *hub = xcalloc(1, sizeof(*hub));
 
     if (hub_init(hub, srv) < 0 || store_read(srv->store, hub_read_last, &hub->last) < 0) {
+        calls_free(hub->calls);
         free(hub);
         return NULL;
     }
@@ -1267,6 +1307,7 @@ void hub_test_free(struct hub *hub)
     while (hub->conns)
         conn_drop(hub->conns);
     free(hub->users);
+    calls_free(hub->calls);
     free(hub);
 }
 

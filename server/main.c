@@ -44,6 +44,7 @@ static struct server srv = {
         .platform_fee_bp = BILLING_FEE_BP_DEFAULT,
         .max_file_mb = 100,
         .ws_max_connections = 20000,
+        .turn_ttl_s = 86400,
     },
 };
 
@@ -63,6 +64,13 @@ static const struct st_config_key config_keys[] = {
     {"max_file_mb", "STINTD_MAX_FILE_MB", ST_CONFIG_INT, &srv.cfg.max_file_mb, 0, 1, 16384},
     {"ws_max_connections", "STINTD_WS_MAX_CONNECTIONS", ST_CONFIG_INT,
      &srv.cfg.ws_max_connections, 0, 1, 1000000},
+    {"stun_urls", "STINTD_STUN_URLS", ST_CONFIG_STRING, srv.cfg.stun_urls,
+     sizeof(srv.cfg.stun_urls), 0, 0},
+    {"turn_urls", "STINTD_TURN_URLS", ST_CONFIG_STRING, srv.cfg.turn_urls,
+     sizeof(srv.cfg.turn_urls), 0, 0},
+    {"turn_secret", "STINTD_TURN_SECRET", ST_CONFIG_STRING, srv.cfg.turn_secret,
+     sizeof(srv.cfg.turn_secret), 0, 0},
+    {"turn_ttl", "STINTD_TURN_TTL", ST_CONFIG_INT, &srv.cfg.turn_ttl_s, 0, 60, 7 * 86400},
     {NULL, NULL, 0, NULL, 0, 0, 0},
 };
 
@@ -96,7 +104,8 @@ static void usage(FILE *f)
             "\n"
             "Every option is also a setting (listen, data, segment_seconds, signup, threads,\n"
             "connection_timeout, log_level, platform_fee_bp, web_dir, max_file_mb,\n"
-            "ws_max_connections) in the config file and an\n"
+            "ws_max_connections, stun_urls, turn_urls, turn_secret, turn_ttl; see\n"
+            "docs/calls.md) in the config file and an\n"
             "environment variable (STINTD_LISTEN, STINTD_DATA, ...). Flags win over the\n"
             "environment, which wins over the file.\n");
 }

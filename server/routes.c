@@ -74,6 +74,8 @@ const struct route http_routes[] = {
     {"POST", V1 "/rooms/:id/members", api_rooms_add_member, ROUTE_AUTH, 0, NULL},
     {"DELETE", V1 "/rooms/:id/members/:user", api_rooms_remove_member, ROUTE_AUTH, 0, NULL},
     {"GET", V1 "/rooms/:id/files", api_rooms_files, ROUTE_AUTH, 0, NULL},
+    {"GET", V1 "/rooms/:id/calls", api_rooms_calls, ROUTE_AUTH, 0, NULL},
+    {"GET", V1 "/calls/ice", api_calls_ice, ROUTE_AUTH, 0, NULL},
     {"POST", V1 "/rooms/:id/read", api_rooms_read, ROUTE_AUTH, 0, NULL},
     {"GET", V1 "/rooms/:id/messages", api_messages_list, ROUTE_AUTH, 0, messages_query},
     {"POST", V1 "/rooms/:id/messages", api_messages_create, ROUTE_AUTH, 0, NULL},

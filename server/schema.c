@@ -344,5 +344,25 @@ const char *const schema_migrations[] = {
      * is in minutes (st_buckets_format: 50 values instead of 40). */
     "ALTER TABLE segments ADD COLUMN activity_measure TEXT NOT NULL DEFAULT 'counts';"
     "ALTER TABLE segments ADD COLUMN active_s INTEGER;",
+    /* The seventh (user_version 7): calls in rooms (calls.h). A call's
+     * participants, one row per time someone joins; left_at NULL while they
+     * are in it. Signaling (offers, answers, candidates) is never stored.
+     * IF NOT EXISTS: a store someone set back to an older user_version by
+     * hand (test_active_seconds does) migrates forward again. */
+    "CREATE TABLE IF NOT EXISTS calls ("
+    "  id TEXT PRIMARY KEY,"
+    "  room_id TEXT NOT NULL REFERENCES rooms(id),"
+    "  started_by TEXT NOT NULL REFERENCES users(id),"
+    "  started_at INTEGER NOT NULL,"
+    "  answered_at INTEGER,"
+    "  ended_at INTEGER,"
+    "  outcome TEXT);"
+    "CREATE INDEX IF NOT EXISTS calls_room ON calls(room_id, started_at);"
+    "CREATE TABLE IF NOT EXISTS call_participants ("
+    "  call_id TEXT NOT NULL REFERENCES calls(id),"
+    "  user_id TEXT NOT NULL REFERENCES users(id),"
+    "  joined_at INTEGER NOT NULL,"
+    "  left_at INTEGER);"
+    "CREATE INDEX IF NOT EXISTS call_participants_call ON call_participants(call_id);",
     NULL,
 };

@@ -34,6 +34,11 @@ struct server_config {
     char web_dir[512];   /* the web app's static files (web.c) */
     int max_file_mb;        /* the largest file POST /files takes, in MB (10^6 bytes) */
     int ws_max_connections; /* WebSockets the hub holds at once */
+    /* Calls' ICE servers (turn.h): space-separated URLs, and TURN's shared secret. */
+    char stun_urls[512];
+    char turn_urls[512];
+    char turn_secret[256];
+    int turn_ttl_s; /* how long a TURN credential is good for */
 };
 
 struct server {

@@ -15,6 +15,7 @@ import * as timesheetView from './view-timesheet.js';
 import * as invoicesView from './view-invoices.js';
 import * as messagesView from './view-messages.js';
 import * as live from './messages-live.js';
+import * as callUi from './call-ui.js';
 
 const routes = [
   { re: /^\/login$/, view: loginView, nav: null, open: true },
@@ -110,6 +111,7 @@ async function route() {
   showChrome(!!ctx.user);
   setNav(r.nav);
   if (ctx.user) live.start(ctx.user); // the tab's one WebSocket, for the unread badge on every page
+  if (ctx.user) callUi.start(ctx.user); // incoming calls ring on every page
   clear(main);
   const result = r.view.render(main, params, ctx);
   cleanup = result && typeof result.then === 'function' ? null : result;
@@ -136,6 +138,7 @@ async function signOut() {
   } catch {
     // The token may be gone already; signing out locally is what matters.
   }
+  callUi.stop(); // hangs up while the socket is still open
   live.stop();
   setToken(null);
   ctx.user = null;
@@ -145,6 +148,7 @@ async function signOut() {
 
 onUnauthenticated(() => {
   if (!ctx.user) return;
+  callUi.stop(); // hangs up while the socket is still open
   live.stop();
   setToken(null);
   ctx.user = null;

@@ -13,6 +13,7 @@ import { api, apiBlob, download, uploadFile, explain } from './api.js';
 import { h, clear, toast, modal, confirmDialog, formDialog, field } from './dom.js';
 import { fmtTime, fmtDate, dateInZone, addDays } from './time.js';
 import * as live from './messages-live.js';
+import { callButton } from './call-ui.js';
 
 const MAX_TEXT = 10000;
 const MAX_FILES = 10;
@@ -307,6 +308,7 @@ function renderHead(v, r) {
   const canManage = r.kind === 'contract' || r.my_role === 'owner' || r.my_role === 'admin';
   const names = (r.members || []).map((m) => (m.user_id === v.me ? `${m.name} (you)` : m.name));
   const actions = [
+    callButton(r.id, !!r.archived),
     h('button.btn.btn-small.files-btn', { type: 'button', onclick: () => showFiles(v, r), title: 'The files posted in this conversation' }, 'Files'),
   ];
   if (r.kind === 'group' && canManage) {

@@ -307,7 +307,8 @@ def test_a_store_from_before_active_seconds_migrates():
         eq(w.get(sid2)["minutes"][0]["active_s"], 42, "stored")
         w.srv.stop()
         db = sqlite3.connect(os.path.join(w.data, "stint.db"))
-        eq(db.execute("PRAGMA user_version").fetchone()[0], 6, "schema 6")
+        # 6 is active seconds; later migrations (7: calls) run after it.
+        assert db.execute("PRAGMA user_version").fetchone()[0] >= 6, "schema 6 or later"
         eq(db.execute("SELECT activity_measure, active_s FROM segments ORDER BY start").fetchall(),
            [("counts", None), ("active_seconds", 157)], "the new columns")
         db.close()

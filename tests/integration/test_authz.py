@@ -578,6 +578,9 @@ ROUTES = [
           check=check_file_thumb),
     Route("GET", "/rooms/:id/files", target="R", expect={"A": 200, "F": 200},
           check=check_room_files),
+    # Calls: a room's history for its members; ICE servers for anyone signed in.
+    Route("GET", "/rooms/:id/calls", target="R", expect={"A": 200, "F": 200}),
+    Route("GET", "/calls/ice", expect={r: 200 for r in "AFXY"}),
     # The WebSocket: its token comes in the first message; a plain GET is no upgrade.
     Route("GET", "/ws", auth=False, expect={r: (426, "upgrade_required") for r in "AFXY"}),
 

@@ -163,6 +163,18 @@ extern const struct tk_platform tk_platform_x11;
  */
 extern const struct tk_platform tk_platform_wayland;
 
+/*
+ * capture() for a backend that reads in stripes: runs its capture_rows
+ * into one whole frame (the caller's, freed with tk_frame_release). What
+ * a backend's capture() is unless it has a reason to differ (x11.c
+ * prefaults the frame's pages first).
+ */
+int tk_platform_capture_whole(int (*capture_rows)(struct tk_platform_ctx *ctx, int monitor,
+                                                  const struct tk_rows_sink *sink, char *err,
+                                                  size_t errlen),
+                              struct tk_platform_ctx *ctx, int monitor,
+                              struct tk_frame *ret_frame, char *err, size_t errlen);
+
 /* describe(), or the name when a backend has none. */
 void tk_platform_describe(const struct tk_platform *p, struct tk_platform_ctx *ctx, char *out,
                           size_t outlen);

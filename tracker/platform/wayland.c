@@ -1184,48 +1184,10 @@ out:
     return r;
 }
 
-/* A sink that keeps the rows as a whole frame, for capture(). */
-struct frame_fill {
-    struct tk_frame f;
-    int filled;
-};
-
-static int fill_begin(void *ud, int width, int height, char *err, size_t errlen)
-{
-    struct tk_frame *f = &((struct frame_fill *)ud)->f;
-
-    f->width = width;
-    f->height = height;
-    f->stride = width * 3;
-    f->rgb = xmalloc((size_t)f->stride * height);
-    return 0;
-}
-
-static int fill_rows(void *ud, const unsigned char *rgb, int stride, int n, char *err,
-                     size_t errlen)
-{
-    struct frame_fill *ff = ud;
-
-    for (int i = 0; i < n; i++)
-        memcpy(ff->f.rgb + (size_t)(ff->filled + i) * ff->f.stride, rgb + (size_t)i * stride,
-               (size_t)ff->f.width * 3);
-    ff->filled += n;
-    return 0;
-}
-
 static int wl_capture(struct tk_platform_ctx *ctx, int monitor, struct tk_frame *ret_frame,
                       char *err, size_t errlen)
 {
-    struct frame_fill ff = {0};
-    struct tk_rows_sink sink = {.begin = fill_begin, .rows = fill_rows, .ud = &ff};
-    int rc = wl_capture_rows(ctx, monitor, &sink, err, errlen);
-
-    if (rc < 0) {
-        tk_frame_release(&ff.f);
-        return rc;
-    }
-    *ret_frame = ff.f;
-    return 0;
+    return tk_platform_capture_whole(wl_capture_rows, ctx, monitor, ret_frame, err, errlen);
 }
 
 static enum tk_measure wl_measure(struct tk_platform_ctx *ctx)

@@ -17,6 +17,7 @@ import threading
 import time
 
 from harness import BUILD, STINT
+from xvfb import Xvfb, need, wait_for
 
 APP = os.path.join(BUILD, "desktop", "stint-tracker")
 SHOTS = os.path.join(BUILD, "desktop-shots")
@@ -24,16 +25,6 @@ SEG = 30
 WINDOW_NAME = "^stint Tracker$"
 
 _env = None
-
-
-def wait_for(cond, timeout, step=0.1):
-    """Polls cond() until it is true or timeout seconds pass; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(step)
 
 
 def desktop_env():
@@ -44,17 +35,8 @@ def desktop_env():
     if not os.path.exists(APP):
         raise AssertionError(f"{APP} was not built: install libgtk-4-dev (>= 4.8) and "
                              "libsoup-3.0-dev (scripts/deps.sh) and reconfigure")
-    for tool in ("Xvfb", "xdotool", "xsetroot", "dbus-daemon", "gdbus", "import"):
-        if not shutil.which(tool):
-            raise AssertionError(f"{tool} is not installed (scripts/deps.sh installs it)")
-    rfd, wfd = os.pipe()
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(wfd), "-screen", "0", "1280x1024x24",
-                             "-nolisten", "tcp", "-noreset"], pass_fds=(wfd,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(wfd)
-    with os.fdopen(rfd) as f:
-        number = f.readline().strip()
-    assert number, "Xvfb did not start"
+    need("Xvfb", "xdotool", "xsetroot", "dbus-daemon", "gdbus", "import")
+    xvfb = Xvfb()
     rfd, wfd = os.pipe()
     bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", f"--print-address={wfd}"],
                            pass_fds=(wfd,), stdout=subprocess.DEVNULL,
@@ -64,8 +46,8 @@ def desktop_env():
         address = f.readline().strip()
     assert address, "dbus-daemon did not start"
     import atexit
-    atexit.register(lambda: [(p.terminate(), p.wait()) for p in (bus, xvfb)])
-    env = dict(os.environ, DISPLAY=f":{number}", DBUS_SESSION_BUS_ADDRESS=address,
+    atexit.register(lambda: (bus.terminate(), bus.wait()))
+    env = dict(os.environ, DISPLAY=xvfb.display, DBUS_SESSION_BUS_ADDRESS=address,
                GDK_BACKEND="x11", GSK_RENDERER="cairo", GTK_A11Y="none", NO_AT_BRIDGE="1",
                # GTK and fontconfig keep caches for the life of the process: not leaks of ours.
                ASAN_OPTIONS="detect_leaks=0:" + os.environ.get("ASAN_OPTIONS", ""))

@@ -19,37 +19,20 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import BUILD, eq, tap  # noqa: E402
+import xvfb  # noqa: E402
 
 SRC = os.environ.get("STINT_SOURCE_ROOT") or os.path.join(os.path.dirname(__file__), "..", "..")
 PROBE = os.environ.get("STINT_X11_PROBE") or os.path.join(BUILD, "tests", "integration", "x11-probe")
 BLANK = "the screen was blank (a single colour)"
 
 
-class Xvfb:
-    """A private X server on a display number it picks itself (-displayfd)."""
+class Xvfb(xvfb.Xvfb):
+    """A private X server (xvfb.py), 1920x1080 unless told otherwise."""
 
     shared = None
 
     def __init__(self, depth=24, size="1920x1080", extra=()):
-        r, w = os.pipe()
-        # -noreset: without it the server resets when its last client leaves,
-        # and the root window loses what xsetroot painted on it.
-        self.proc = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(w), "-screen", "0", f"{size}x{depth}",
-             "-nolisten", "tcp", "-noreset", *extra],
-            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.close(w)
-        with os.fdopen(r) as f:
-            number = f.readline().strip()
-        if not number:
-            self.stop()
-            raise RuntimeError("Xvfb did not start")
-        self.display = ":" + number
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
+        super().__init__(size=size, depth=depth, extra=extra)
 
     @classmethod
     def get(cls):

@@ -17,36 +17,22 @@ import tempfile
 import threading
 import time
 
-from harness import STINT, Skip
+from harness import STINT
+from xvfb import Xvfb, need, wait_for  # noqa: F401 (wait_for: for the tests)
 
 _display = None
 
 
 def display():
-    """Starts Xvfb once per test file; returns ':N'. Skips when Xvfb or xdotool is missing."""
+    """Starts Xvfb once per test file; returns ':N'. Fails when Xvfb or xdotool is missing."""
     global _display
     if _display:
         return _display
-    for tool in ("Xvfb", "xdotool"):
-        if not shutil.which(tool):
-            raise Skip(f"{tool} is not installed")
-    # Xvfb picks a free display number itself and writes it to the pipe once it listens.
-    rfd, wfd = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(wfd), "-screen", "0", "1024x768x24",
-                             "-retro", "-nolisten", "tcp"], pass_fds=(wfd,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(wfd)
-    with os.fdopen(rfd) as f:
-        number = f.readline().strip()
-    if not number:
-        proc.kill()
-        proc.wait()
-        raise RuntimeError("Xvfb did not start")
-    atexit.register(lambda: (proc.terminate(), proc.wait()))
-    _display = f":{number}"
-    env = dict(os.environ, DISPLAY=_display)
-    assert wait_for(lambda: subprocess.run(["xdotool", "getmouselocation"], env=env,
-                                           capture_output=True).returncode == 0, 10)
+    need("Xvfb", "xdotool")
+    x = Xvfb(size="1024x768", extra=("-retro",))
+    x.wait_ready()
+    _display = x.display
+    env = x.env()
     _show_picture(env)
     return _display
 
@@ -54,8 +40,7 @@ def display():
 def _show_picture(env):
     """Shows a busy picture in a window away from the pointer (ImageMagick's display),
     so that screenshots are not blank and typed keys do not reach that window."""
-    if not shutil.which("display"):
-        raise Skip("ImageMagick's display is not installed")
+    need("display")
     w, h = 480, 320
     pixels = bytearray()
     for y in range(h):
@@ -76,16 +61,6 @@ def _show_picture(env):
         proc.kill()
         _, err = proc.communicate()
     raise AssertionError(f"ImageMagick's display did not show its window: {err!r}")
-
-
-def wait_for(cond, timeout, step=0.05):
-    """Polls cond() until it is true or timeout seconds pass; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(step)
 
 
 def xdo(*args):

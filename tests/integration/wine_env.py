@@ -22,6 +22,8 @@ import subprocess
 import threading
 import time
 
+from xvfb import Xvfb, need, wait_for  # noqa: F401 (need, wait_for: for the tests)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.environ.get("STINT_SOURCE_ROOT") or os.path.join(HERE, "..", "..")
 WIN_BUILD = os.path.abspath(os.environ.get("STINT_WIN_BUILD") or os.path.join(SOURCE, "build-win"))
@@ -31,22 +33,6 @@ STINT_EXE = os.path.join(WIN_BUILD, "cli", "stint.exe")
 _display = None
 _server = None
 _children = []
-
-
-def wait_for(cond, timeout, step=0.05):
-    """Polls cond() until it is true or timeout seconds pass; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(step)
-
-
-def need(*tools):
-    """Fails, saying what is missing, when a program is not installed."""
-    missing = [t for t in tools if not shutil.which(t)]
-    assert not missing, f"not installed: {', '.join(missing)} (make deps installs them)"
 
 
 def need_file(path, what):
@@ -60,23 +46,9 @@ def display():
     if _display:
         return _display
     need("Xvfb", "xdotool")
-    rfd, wfd = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(wfd), "-screen", "0", "1280x1024x24",
-                             "-retro", "-nolisten", "tcp"], pass_fds=(wfd,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(wfd)
-    with os.fdopen(rfd) as f:
-        number = f.readline().strip()
-    if not number:
-        proc.kill()
-        proc.wait()
-        raise AssertionError("Xvfb did not start")
-    atexit.register(lambda: (proc.terminate(), proc.wait()))
-    _display = f":{number}"
-    env = dict(os.environ, DISPLAY=_display)
-    assert wait_for(lambda: subprocess.run(["xdotool", "getmouselocation"], env=env,
-                                           capture_output=True).returncode == 0, 10), \
-        "Xvfb does not answer"
+    x = Xvfb(extra=("-retro",))
+    x.wait_ready()
+    _display = x.display
     return _display
 
 

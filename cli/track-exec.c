@@ -1,6 +1,6 @@
 /*
  * cli_track_run on Linux: replaces this process (exec) with stint-recorder,
- * the long-running half of the tracker (cli/recorder.c), which links no
+ * the long-running half of the tracker (cli/stint-recorder.c), which links no
  * HTTP or TLS library and runs this very binary as `stint _upload` for each
  * upload, a short-lived helper (tracker/transport.h). The token goes over
  * a pipe, never on a command line. Not for Windows (track-inproc.c).

@@ -1,7 +1,7 @@
 /*
- * The tracker engine: the one header the faces use (`stint track` now, the
- * GTK desktop app later). It records time in segments while the timer
- * runs, journals every closed bucket to disk before anyone sees it, takes
+ * The tracker engine: the one header the faces use (`stint track` and
+ * `stint.exe track`, the GTK desktop app, the Windows tray app). It
+ * records time in segments while the timer runs, journals every closed bucket to disk before anyone sees it, takes
  * one screenshot per segment, asks about idle time, and uploads in the
  * background. docs/internals/tracker.md explains the design.
  *

@@ -65,6 +65,7 @@ def test_mutter_screencast_frame_over_pipewire():
         started = time.monotonic()
         rc, lines, err = probe(env, "capture", "0", "save", shot, "capture", "all")
         took = time.monotonic() - started
+        assert lines and "error" not in lines[1], (lines, err[-1500:], m.log_text())
         eq(rc, 0, f"probe: {err}")
         for frame in (lines[1], lines[3]):
             assert "error" not in frame, (frame, err)

@@ -13,7 +13,7 @@ libturbojpeg0-dev libjpeg62-turbo-dev libwebp-dev libcurl4-openssl-dev libcmocka
 libmagic-dev nettle-dev libsecret-1-dev
 libx11-dev libxi-dev libxext-dev libxss-dev libxrandr-dev libxtst-dev
 libwayland-dev libwayland-bin wayland-protocols dpkg-dev sway swaybg wtype foot grim
-libdbus-1-dev mutter
+libdbus-1-dev mutter libpipewire-0.3-dev pipewire wireplumber python3-dbus python3-gi
 libgtk-4-dev libsoup-3.0-dev libglib2.0-bin libcairo2-dev libfontconfig-dev fonts-dejavu-core
 adwaita-icon-theme dbus gnome-keyring
 python3 xvfb xauth xdotool x11-utils x11-xserver-utils x11-apps scrot imagemagick poppler-utils sqlite3 curl

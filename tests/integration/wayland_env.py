@@ -170,10 +170,12 @@ BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Config
 
 
 class Mutter:
-    """A headless mutter (one virtual monitor) on its own session bus."""
+    """A headless mutter (one virtual monitor) on its own session bus; with media=True
+    also pipewire and wireplumber (mutter's ScreenCast streams need both)."""
 
-    def __init__(self, size="1280x720"):
-        need("mutter", "dbus-daemon", "setpriv")
+    def __init__(self, size="1280x720", media=False):
+        need("mutter", "dbus-daemon", "setpriv", *(("pipewire", "wireplumber") if media else ()))
+        self.media = []
         self.uid, self.gid = compositor_user()
         self.dir = tempfile.mkdtemp(prefix="stint-mutter-")
         os.chmod(self.dir, 0o755)
@@ -199,8 +201,17 @@ class Mutter:
         if os.getuid() == 0:
             cmd = ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--init-groups"] + cmd
         self.log = open(os.path.join(self.dir, "mutter.log"), "w")
-        self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         atexit.register(self.stop)
+        if media:
+            for prog in ("pipewire", "wireplumber"):
+                c = [prog] if os.getuid() != 0 else cmd[:4] + [prog]
+                self.media.append(subprocess.Popen(c, env=env, stdout=self.log,
+                                                   stderr=subprocess.STDOUT))
+            sock = os.path.join(self.runtime, "pipewire-0")
+            if not wait_for(lambda: os.path.exists(sock), 30, step=0.05):
+                self.stop()
+                raise AssertionError("pipewire did not start: " + self.log_text())
+        self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         ok = wait_for(lambda: self._ready(), 30, step=0.1)
         if not ok:
             self.stop()
@@ -230,7 +241,8 @@ class Mutter:
         return e
 
     def stop(self):
-        for p in (getattr(self, "proc", None), getattr(self, "bus", None)):
+        for p in [getattr(self, "proc", None)] + getattr(self, "media", []) + \
+                [getattr(self, "bus", None)]:
             if p and p.poll() is None:
                 p.terminate()
                 try:

@@ -7,9 +7,11 @@
  * compositor offers, never from $XDG_CURRENT_DESKTOP, and describe() says
  * which were taken and why the others were not.
  *
- * Not for: GNOME and KDE capture (their compositors offer no screencopy;
- * that needs the ScreenCast portal, not built yet) nor D-Bus idle routes
- * (org.gnome.Mutter.IdleMonitor, org.freedesktop.ScreenSaver). A
+ * Where the compositor offers no screencopy (GNOME, KDE), capture goes
+ * through the ScreenCast portal and one PipeWire frame (screencast.h):
+ * the user consents once. GNOME's idle comes from
+ * org.gnome.Mutter.IdleMonitor (mutter-idle.h). Not for:
+ * org.freedesktop.ScreenSaver idle. A
  * compositor that offers neither a capture nor an idle route is refused at
  * open(), so that select.c falls back to X11 (Xwayland) and says why.
  *
@@ -48,6 +50,7 @@
 #include "tracker/capture.h"
 #include "tracker/platform/ext-idle-notify-v1-client-protocol.h"
 #include "tracker/platform/kde-idle-client-protocol.h"
+#include "tracker/platform/screencast.h"
 #include "tracker/platform/mutter-idle.h"
 #include "tracker/platform/platform.h"
 #include "tracker/platform/wlr-screencopy-unstable-v1-client-protocol.h"
@@ -1090,6 +1093,42 @@ static void shot_row_rgb(const struct shot *s, int y, unsigned char *dst)
 }
 
 /*
+ * The ScreenCast portal route: the monitor the user chose to share (the
+ * portal shares one; `monitor` cannot pick another), one PipeWire frame,
+ * BGRx or RGBx, handed to the sink stripe by stripe as RGB.
+ */
+static int portal_capture_rows(const struct tk_rows_sink *sink, char *err, size_t errlen)
+{
+    struct tk_pw_frame f = {0};
+    unsigned char *stripe;
+    int r;
+
+    if ((r = tk_screencast_frame(&f, err, errlen)) < 0)
+        return r;
+    if ((r = sink->begin(sink->ud, f.width, f.height, err, errlen)) < 0)
+        goto out;
+    stripe = xmalloc((size_t)f.width * 3 * STRIPE_ROWS);
+    for (int top = 0; top < f.height && r == 0; top += STRIPE_ROWS) {
+        int rows = f.height - top < STRIPE_ROWS ? f.height - top : STRIPE_ROWS;
+        for (int k = 0; k < rows; k++) {
+            const unsigned char *src = f.px + (size_t)(top + k) * f.stride;
+            unsigned char *dst = stripe + (size_t)k * f.width * 3;
+            int a = f.rgb_first ? 0 : 2, c = f.rgb_first ? 2 : 0;
+            for (int x = 0; x < f.width; x++, src += 4, dst += 3) {
+                dst[0] = src[a];
+                dst[1] = src[1];
+                dst[2] = src[c];
+            }
+        }
+        r = sink->rows(sink->ud, stripe, f.width * 3, rows, err, errlen);
+    }
+    free(stripe);
+out:
+    free(f.px);
+    return r;
+}
+
+/*
  * Captures every chosen output, then hands the bounding box of them to the
  * sink stripe by stripe (black where no output lies). One output is the
  * usual case; then the box is that output.
@@ -1109,12 +1148,14 @@ static int wl_capture_rows(struct tk_platform_ctx *ctx, int monitor,
         snprintf(err, errlen, "cannot capture the screen: the Wayland connection was lost");
         return -EPIPE;
     }
-    if (!ctx->screencopy || !ctx->shm) {
-        snprintf(err, errlen,
-                 "cannot capture the screen: the compositor offers no wlr-screencopy");
-        return -ENOTSUP;
-    }
     n = wl_monitors(ctx, mon, TK_MAX_MONITORS);
+    if (!ctx->screencopy || !ctx->shm) {
+        if (monitor != TK_MONITOR_ALL && n > 0 && (monitor < 0 || monitor >= n)) {
+            snprintf(err, errlen, "no monitor %d (there are %d)", monitor, n);
+            return -EINVAL;
+        }
+        return portal_capture_rows(sink, err, errlen);
+    }
     if (n <= 0) {
         snprintf(err, errlen, "cannot capture the screen: no monitor found");
         return n < 0 ? n : -EIO;
@@ -1207,8 +1248,9 @@ static void wl_describe(struct tk_platform_ctx *ctx, char *out, size_t outlen)
                  ctx->screencopy_version, n, n == 1 ? "" : "s");
     else
         snprintf(capture, sizeof(capture),
-                 "none (zwlr_screencopy_manager_v1 not offered; the ScreenCast portal is not "
-                 "built)");
+                 "ScreenCast portal (consent %s), as zwlr_screencopy_manager_v1 is not "
+                 "offered",
+                 tk_screencast_consent_kept() ? "kept" : "not yet given");
     if (ctx->idle == IDLE_MUTTER)
         snprintf(idle, sizeof(idle),
                  "org.gnome.Mutter.IdleMonitor (D-Bus), active seconds (neither "

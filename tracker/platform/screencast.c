@@ -28,7 +28,7 @@
 #define MUTTER_NAME "org.gnome.Mutter.ScreenCast"
 #define MUTTER_PATH "/org/gnome/Mutter/ScreenCast"
 #define SCREENCAST_MS 8000 /* the whole D-Bus exchange, consent included */
-#define FRAME_MS 4000      /* the first frame, once the stream is there */
+#define FRAME_MS 10000     /* the first frame once the stream is there (0.1-0.3 s when idle) */
 #define TOKEN_MAX 512
 
 static const struct tk_dbus *D;

@@ -71,10 +71,11 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
 /*
  * The one operand a command takes after its options (argv[optind]):
  * "the WHAT is missing", an extra argument or an empty one is a usage
- * error (its status is returned); else *ret is set and -1 returned.
+ * error: CLI_USAGE is returned after saying so. Else ret_arg is set and
+ * CLI_OK returned.
  */
 int cli_one_arg(const struct cli_command *cmd, int argc, char **argv, const char *what,
-                const char **ret);
+                const char **ret_arg);
 
 /*
  * The tracker's journal folder (data_dir in tracker.conf, else

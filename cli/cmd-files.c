@@ -80,7 +80,7 @@ static int files_run(struct cli_ctx *ctx, int argc, char **argv)
             return cli_bad_option(&cmd_files, c, argv);
         }
     }
-    if ((r = cli_one_arg(&cmd_files, argc, argv, "ROOM", &room_arg)) >= 0)
+    if ((r = cli_one_arg(&cmd_files, argc, argv, "ROOM", &room_arg)) != CLI_OK)
         return r;
 
     r = cli_client_open(ctx, true, &client);
@@ -443,7 +443,7 @@ static int download_run(struct cli_ctx *ctx, int argc, char **argv)
             return cli_bad_option(&cmd_download, c, argv);
         }
     }
-    if ((r = cli_one_arg(&cmd_download, argc, argv, "FILE_ID", &id)) >= 0)
+    if ((r = cli_one_arg(&cmd_download, argc, argv, "FILE_ID", &id)) != CLI_OK)
         return r;
 
     d.to_stdout = output && strcmp(output, "-") == 0;

@@ -98,7 +98,7 @@ static int messages_run(struct cli_ctx *ctx, int argc, char **argv)
             return cli_bad_option(&cmd_messages, c, argv);
         }
     }
-    if ((r = cli_one_arg(&cmd_messages, argc, argv, "ROOM", &room_arg)) >= 0)
+    if ((r = cli_one_arg(&cmd_messages, argc, argv, "ROOM", &room_arg)) != CLI_OK)
         return r;
 
     r = cli_client_open(ctx, true, &client);

@@ -59,7 +59,7 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
 }
 
 int cli_one_arg(const struct cli_command *cmd, int argc, char **argv, const char *what,
-                const char **ret)
+                const char **ret_arg)
 {
     if (optind >= argc)
         return cli_usage_error(cmd, "the %s is missing", what);
@@ -67,8 +67,8 @@ int cli_one_arg(const struct cli_command *cmd, int argc, char **argv, const char
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
     if (!argv[optind][0])
         return cli_usage_error(cmd, "the %s is empty", what);
-    *ret = argv[optind];
-    return -1;
+    *ret_arg = argv[optind];
+    return CLI_OK;
 }
 
 char *cli_journal_dir(const char *cmd)

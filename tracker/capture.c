@@ -21,14 +21,6 @@
 
 #define BLANK_REASON "the screen was blank (a single colour)"
 
-void tk_frame_release(struct tk_frame *f)
-{
-    if (!f)
-        return;
-    free(f->rgb);
-    memset(f, 0, sizeof(*f));
-}
-
 static int frame_check(const struct tk_frame *f, char *err, size_t errlen)
 {
     if (!f || !f->rgb || f->width <= 0 || f->height <= 0) {

@@ -26,8 +26,6 @@
 
 #include "tracker/platform/platform.h"
 
-#define TK_FRAME_MAX_SIDE 16383                /* pixels; WebP's own limit too */
-#define TK_FRAME_MAX_PIXELS (50 * 1000 * 1000) /* width * height, as the server caps */
 
 enum tk_shot_format {
     TK_SHOT_JPEG = 0, /* the default */

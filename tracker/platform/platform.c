@@ -1,15 +1,24 @@
 /*
  * What every build of the platform layer shares, whichever backends it
- * holds: the defaults of the optional functions of struct tk_platform, and
- * a whole frame made from a backend's stripes.
+ * holds: the frame's ownership, the defaults of the optional functions of
+ * struct tk_platform, and a whole frame made from a backend's stripes.
  */
 #include "tracker/platform/platform.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/xalloc.h"
+
+void tk_frame_release(struct tk_frame *f)
+{
+    if (!f)
+        return;
+    free(f->rgb);
+    memset(f, 0, sizeof(*f));
+}
 
 /* A sink that keeps the rows as a whole frame. */
 struct frame_fill {

@@ -80,7 +80,11 @@ struct tk_frame {
     unsigned char *rgb;
 };
 
-/* Frees f's pixels and zeroes f; f may be NULL or already released. */
+/* The largest frame any backend hands over (capture.h refuses larger ones too). */
+#define TK_FRAME_MAX_SIDE 16383                /* pixels; WebP's own limit too */
+#define TK_FRAME_MAX_PIXELS (50 * 1000 * 1000) /* width * height, as the server caps */
+
+/* Frees f's pixels and zeroes f; f may be NULL or already released (platform.c). */
 void tk_frame_release(struct tk_frame *f);
 
 /*

@@ -20,7 +20,7 @@
 #include <spa/param/video/format-utils.h>
 
 #include "lib/xalloc.h"
-#include "tracker/capture.h"
+#include "tracker/platform/platform.h"
 
 static struct {
     bool loaded;

@@ -47,7 +47,6 @@
 #include <wayland-client.h>
 
 #include "lib/xalloc.h"
-#include "tracker/capture.h"
 #include "tracker/platform/ext-idle-notify-v1-client-protocol.h"
 #include "tracker/platform/kde-idle-client-protocol.h"
 #include "tracker/platform/screencast.h"

@@ -42,7 +42,6 @@
 #include <string.h>
 
 #include "lib/xalloc.h"
-#include "tracker/capture.h"
 #include "tracker/platform/platform.h"
 
 #ifndef LLKHF_LOWER_IL_INJECTED

@@ -39,7 +39,6 @@
 #include <X11/extensions/scrnsaver.h>
 
 #include "lib/xalloc.h"
-#include "tracker/capture.h"
 #include "tracker/platform/platform.h"
 
 /* XTEST slave devices we remember; a server has two per master device. */
